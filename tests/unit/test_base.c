@@ -132,7 +132,7 @@ static int test_utf8(void)
     CHECK_INT(canto__xml_name_check("a b", 3), CANTO_EINVAL);
     CHECK_INT(canto__xml_name_check("a:b", 3), CANTO_EINVAL);
     CHECK_INT(canto__xml_name_check("", 0), CANTO_EINVAL);
-    CHECK_INT(canto__xml_name_check("\xc3\xa9t\xc3\xa9", 6), 0);
+    CHECK_INT(canto__xml_name_check("\xc3\xa9t\xc3\xa9", 5), 0);
     return 0;
 }
 
