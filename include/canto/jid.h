@@ -52,8 +52,8 @@ CANTO_EXPORT int canto_jid_parse(const canto_allocator *alloc, const char *str, 
  * @param local localpart or NULL; @param domain required; @param resource or NULL.
  * @return as canto_jid_parse().
  */
-CANTO_EXPORT int canto_jid_new(const canto_allocator *alloc, const char *local,
-                               const char *domain, const char *resource, canto_jid **out);
+CANTO_EXPORT int canto_jid_new(const canto_allocator *alloc, const char *local, const char *domain,
+                               const char *resource, canto_jid **out);
 
 /** Free a JID. NULL is allowed. */
 CANTO_EXPORT void canto_jid_free(canto_jid *jid);

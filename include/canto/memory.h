@@ -23,15 +23,18 @@ CANTO_BEGIN_DECLS
  * whatever thread is using the object they were given to.
  */
 typedef struct canto_allocator {
-    unsigned version;                                     /**< CANTO_ALLOCATOR_VERSION */
-    void *(*alloc)(void *user_data, size_t size);         /**< like malloc(size) */
+    unsigned version;                                          /**< CANTO_ALLOCATOR_VERSION */
+    void *(*alloc)(void *user_data, size_t size);              /**< like malloc(size) */
     void *(*realloc)(void *user_data, void *ptr, size_t size); /**< like realloc() */
-    void (*free)(void *user_data, void *ptr);             /**< like free(); ptr may be NULL */
-    void *user_data;                                      /**< passed to each function */
+    void (*free)(void *user_data, void *ptr);                  /**< like free(); ptr may be NULL */
+    void *user_data;                                           /**< passed to each function */
 } canto_allocator;
 
 /** Initializer for a canto_allocator: fill in the function pointers after it. */
-#define CANTO_ALLOCATOR_INIT {CANTO_ALLOCATOR_VERSION, NULL, NULL, NULL, NULL}
+#define CANTO_ALLOCATOR_INIT                                                                       \
+    {                                                                                              \
+        CANTO_ALLOCATOR_VERSION, NULL, NULL, NULL, NULL                                            \
+    }
 
 /**
  * Free a buffer that a Canto function returned through a `char **` or `void **`

@@ -199,7 +199,8 @@ CANTO_EXPORT canto_stanza *canto_stanza_find(const canto_stanza *node, const cha
 /** Rename an element. @return 0, CANTO_EINVAL, CANTO_EUTF8, CANTO_ENOMEM. */
 CANTO_EXPORT int canto_stanza_set_name(canto_stanza *node, const char *name);
 
-/** Set or clear (NULL) an element's namespace. @return 0, CANTO_EINVAL, CANTO_EUTF8, CANTO_ENOMEM. */
+/** Set or clear (NULL) an element's namespace. @return 0, CANTO_EINVAL, CANTO_EUTF8, CANTO_ENOMEM.
+ */
 CANTO_EXPORT int canto_stanza_set_ns(canto_stanza *node, const char *ns);
 
 /**
@@ -290,8 +291,8 @@ CANTO_EXPORT int canto_stanza_new_presence(const canto_allocator *alloc, const c
  * @param id required (iq stanzas must carry one).
  * @return 0, CANTO_EINVAL (missing or unknown type, missing id), CANTO_EUTF8, CANTO_ENOMEM.
  */
-CANTO_EXPORT int canto_stanza_new_iq(const canto_allocator *alloc, const char *type,
-                                     const char *to, const char *id, canto_stanza **out);
+CANTO_EXPORT int canto_stanza_new_iq(const canto_allocator *alloc, const char *type, const char *to,
+                                     const char *id, canto_stanza **out);
 
 /** The `type` attribute of a stanza error (RFC 6120 §8.3.2). */
 typedef enum canto_error_type {
@@ -356,9 +357,11 @@ typedef struct canto_stanza_error {
 /** Version of canto_stanza_error understood by this header. */
 #define CANTO_STANZA_ERROR_VERSION 1u
 /** Initializer for canto_stanza_error. */
-#define CANTO_STANZA_ERROR_INIT                                                                \
-    {CANTO_STANZA_ERROR_VERSION, CANTO_ERROR_TYPE_UNKNOWN, CANTO_COND_UNKNOWN,                 \
-     NULL, NULL, NULL, NULL, NULL, NULL}
+#define CANTO_STANZA_ERROR_INIT                                                                    \
+    {                                                                                              \
+        CANTO_STANZA_ERROR_VERSION, CANTO_ERROR_TYPE_UNKNOWN, CANTO_COND_UNKNOWN, NULL, NULL,      \
+            NULL, NULL, NULL, NULL                                                                 \
+    }
 
 /**
  * Build the error reply to @p request (RFC 6120 §8.3): same name, id, `to` and

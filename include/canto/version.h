@@ -13,7 +13,7 @@ CANTO_BEGIN_DECLS
 #define CANTO_VERSION_MINOR 1 /**< Minor version of these headers. */
 #define CANTO_VERSION_PATCH 0 /**< Patch version of these headers. */
 /** Version of these headers as one number: 0xMMmmpp. */
-#define CANTO_VERSION_NUMBER                                                                   \
+#define CANTO_VERSION_NUMBER                                                                       \
     ((CANTO_VERSION_MAJOR << 16) | (CANTO_VERSION_MINOR << 8) | CANTO_VERSION_PATCH)
 
 /**

@@ -12,8 +12,8 @@ typedef struct canto__log {
 
 /* Formats only when a callback would receive the message, so disabled logging
  * costs one branch. Messages longer than 1 KiB are cut. */
-void canto__logf(const canto__log *log, canto_log_level level, const char *area,
-                 const char *fmt, ...) CANTO_PRINTF(4, 5);
+void canto__logf(const canto__log *log, canto_log_level level, const char *area, const char *fmt,
+                 ...) CANTO_PRINTF(4, 5);
 
 #define canto__log_enabled(log, level) ((log) && (log)->fn && (level) >= (log)->min)
 

@@ -39,8 +39,8 @@ int canto__elem_reserve_attrs(canto_stanza *elem, uint32_t n)
     return 0;
 }
 
-int canto__elem_push_attr(canto_stanza *elem, const char *ns, const char *name,
-                          const char *value, size_t value_len)
+int canto__elem_push_attr(canto_stanza *elem, const char *ns, const char *name, const char *value,
+                          size_t value_len)
 {
     if (elem->nattrs == elem->attr_cap) {
         int rc = canto__elem_reserve_attrs(elem, elem->attr_cap ? elem->attr_cap : 4);

@@ -92,8 +92,8 @@ size_t canto_stanza_attr_count(const canto_stanza *node)
     return node && node->kind == CANTO_NODE_ELEMENT ? node->nattrs : 0;
 }
 
-int canto_stanza_attr_at(const canto_stanza *node, size_t index, const char **ns,
-                         const char **name, const char **value)
+int canto_stanza_attr_at(const canto_stanza *node, size_t index, const char **ns, const char **name,
+                         const char **value)
 {
     if (!node || node->kind != CANTO_NODE_ELEMENT || index >= node->nattrs)
         return CANTO_EINVAL;

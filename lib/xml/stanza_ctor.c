@@ -44,7 +44,8 @@ int canto_stanza_new_message(const canto_allocator *alloc, const char *type, con
     int rc = new_stanza(alloc, "message", type, to, id, &m);
     if (rc || !body)
         return rc ? rc : (*out = m, 0);
-    if ((rc = canto_stanza_add_child(m, "body", NULL, &b)) || (rc = canto_stanza_set_text(b, body))) {
+    if ((rc = canto_stanza_add_child(m, "body", NULL, &b)) ||
+        (rc = canto_stanza_set_text(b, body))) {
         canto_stanza_free(m);
         return rc;
     }
@@ -55,8 +56,8 @@ int canto_stanza_new_message(const canto_allocator *alloc, const char *type, con
 int canto_stanza_new_presence(const canto_allocator *alloc, const char *type, const char *to,
                               canto_stanza **out)
 {
-    static const char *const types[] = {"unavailable", "subscribe",    "subscribed", "unsubscribe",
-                                        "unsubscribed", "probe", "error", NULL};
+    static const char *const types[] = {"unavailable",  "subscribe", "subscribed", "unsubscribe",
+                                        "unsubscribed", "probe",     "error",      NULL};
     if (!out)
         return CANTO_EINVAL;
     *out = NULL;

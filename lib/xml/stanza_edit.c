@@ -49,7 +49,7 @@ int canto_stanza_new(const canto_allocator *alloc, const char *name, const char 
         rc = check_ns(ns);
     if (rc)
         return rc;
-    canto__doc *doc = canto__doc_new(&a, 512);
+    canto__doc *doc = canto__doc_new(&a, 1024);
     if (!doc)
         return CANTO_ENOMEM;
     const char *n = canto__arena_name(doc, name, strlen(name));
@@ -95,8 +95,7 @@ static int attr_index(const canto_stanza *node, const char *ns, const char *name
 {
     for (uint32_t i = 0; i < node->nattrs; i++) {
         const canto__attr *a = &node->attrs[i];
-        if (strcmp(a->name, name) == 0 &&
-            (a->ns == ns || (a->ns && ns && strcmp(a->ns, ns) == 0)))
+        if (strcmp(a->name, name) == 0 && (a->ns == ns || (a->ns && ns && strcmp(a->ns, ns) == 0)))
             return (int)i;
     }
     return -1;

@@ -6,8 +6,9 @@
 #include <canto/error.h>
 
 static const char *const type_names[] = {
-    [CANTO_ERROR_AUTH] = "auth",     [CANTO_ERROR_CANCEL] = "cancel", [CANTO_ERROR_CONTINUE] = "continue",
-    [CANTO_ERROR_MODIFY] = "modify", [CANTO_ERROR_WAIT] = "wait",
+    [CANTO_ERROR_AUTH] = "auth",         [CANTO_ERROR_CANCEL] = "cancel",
+    [CANTO_ERROR_CONTINUE] = "continue", [CANTO_ERROR_MODIFY] = "modify",
+    [CANTO_ERROR_WAIT] = "wait",
 };
 
 static const char *const cond_names[] = {
@@ -108,14 +109,12 @@ static int fill_reply(canto_stanza *reply, const canto_stanza *request, canto_er
 }
 
 int canto_stanza_new_error_reply(const canto_stanza *request, canto_error_type type,
-                                 canto_error_condition cond, const char *text,
-                                 canto_stanza **out)
+                                 canto_error_condition cond, const char *text, canto_stanza **out)
 {
     if (!out)
         return CANTO_EINVAL;
     *out = NULL;
-    if (!is_stanza(request) || !canto_error_type_name(type) ||
-        !canto_error_condition_name(cond))
+    if (!is_stanza(request) || !canto_error_type_name(type) || !canto_error_condition_name(cond))
         return CANTO_EINVAL;
     const char *rtype = canto_stanza_attr(request, "type");
     if (rtype && strcmp(rtype, "error") == 0)

@@ -79,8 +79,8 @@ canto_stanza *canto__elem_new(canto__doc *doc, canto_stanza *parent, const char 
 int canto__elem_reserve_attrs(canto_stanza *elem, uint32_t n);
 /* Append an attribute without checking for duplicates; strings must outlive the
  * document. */
-int canto__elem_push_attr(canto_stanza *elem, const char *ns, const char *name,
-                          const char *value, size_t value_len);
+int canto__elem_push_attr(canto_stanza *elem, const char *ns, const char *name, const char *value,
+                          size_t value_len);
 /* Append a text node holding a copy of text[0..len). */
 canto_stanza *canto__text_new(canto_stanza *parent, const char *text, size_t len);
 

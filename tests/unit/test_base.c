@@ -118,9 +118,9 @@ static int test_utf8(void)
 {
     CHECK_INT(canto__xml_text_check("plain", 5), 0);
     CHECK_INT(canto__xml_text_check("caf\xc3\xa9 \xf0\x9f\x98\x80", 10), 0);
-    CHECK_INT(canto__xml_text_check("\xc3", 1), CANTO_EUTF8);          /* truncated */
-    CHECK_INT(canto__xml_text_check("\xc0\xaf", 2), CANTO_EUTF8);      /* overlong */
-    CHECK_INT(canto__xml_text_check("\xed\xa0\x80", 3), CANTO_EUTF8);  /* surrogate */
+    CHECK_INT(canto__xml_text_check("\xc3", 1), CANTO_EUTF8);             /* truncated */
+    CHECK_INT(canto__xml_text_check("\xc0\xaf", 2), CANTO_EUTF8);         /* overlong */
+    CHECK_INT(canto__xml_text_check("\xed\xa0\x80", 3), CANTO_EUTF8);     /* surrogate */
     CHECK_INT(canto__xml_text_check("\xf4\x90\x80\x80", 4), CANTO_EUTF8); /* > U+10FFFF */
     CHECK_INT(canto__xml_text_check("a\0b", 3), CANTO_EINVAL);
     CHECK_INT(canto__xml_text_check("\x01", 1), CANTO_EINVAL);
