@@ -15,5 +15,6 @@
 #include <canto/log.h>
 #include <canto/stanza.h>
 #include <canto/jid.h>
+#include <canto/loop.h>
 
 #endif

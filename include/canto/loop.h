@@ -1,0 +1,149 @@
+/**
+ * @file canto/loop.h
+ * @brief Event loops: Canto's built-in loop, or hooks into the application's loop.
+ *
+ * Every Canto object that does I/O (clients, resolvers, link-local services) is
+ * attached to a canto_loop and never blocks. A loop works in one of two modes:
+ *
+ * - **Built-in** (canto_loop_new()): Canto waits with epoll (poll where epoll is
+ *   missing). Call canto_loop_run() or canto_loop_run_once() from your thread.
+ * - **External** (canto_loop_new_external()): the application's own loop (GLib,
+ *   libuv, libevent, epoll...) waits. Canto tells it, through canto_loop_hooks,
+ *   which file descriptors to watch for what and when to call back (one timer),
+ *   in the style of libcurl's multi_socket interface; the application reports
+ *   readiness with canto_loop_fd_ready() and expiry with canto_loop_timer_expired().
+ *   Header-only adapters for GLib and libuv are in canto/adapters/.
+ *
+ * Threads: a loop and every object attached to it are used by one thread at a
+ * time — the thread that runs the loop. Different loops are independent and may
+ * run on different threads.
+ *
+ * Ownership: canto_loop_free() must only be called after every object attached
+ * to the loop has been freed.
+ */
+#ifndef CANTO_LOOP_H
+#define CANTO_LOOP_H
+
+#include <stdint.h>
+#include <canto/export.h>
+#include <canto/memory.h>
+#include <canto/log.h>
+
+CANTO_BEGIN_DECLS
+
+/** An event loop. Opaque. */
+typedef struct canto_loop canto_loop;
+
+/** Interest in / readiness of a file descriptor; values combine with |. */
+enum canto_io_events {
+    CANTO_IO_IN = 1u << 0,     /**< readable (or a listening socket has a connection) */
+    CANTO_IO_OUT = 1u << 1,    /**< writable (or a connect finished) */
+    CANTO_IO_ERR = 1u << 2,    /**< error or hang-up (reported, never requested) */
+    CANTO_IO_REMOVE = 1u << 3, /**< in a watch_fd hook: stop watching this fd */
+};
+
+/**
+ * How Canto drives an application's loop. All hooks are called on the loop's
+ * thread from inside Canto calls; they must not call back into Canto.
+ */
+typedef struct canto_loop_hooks {
+    unsigned version; /**< CANTO_LOOP_HOOKS_VERSION */
+    /**
+     * Start, change or stop watching @p fd. @p events is a combination of
+     * CANTO_IO_IN and CANTO_IO_OUT (possibly 0: keep the fd registered but watch
+     * nothing), or CANTO_IO_REMOVE. Return 0, or a negative value if the fd
+     * cannot be watched (the operation that needed it then fails with CANTO_EIO).
+     */
+    int (*watch_fd)(void *user_data, int fd, unsigned events);
+    /**
+     * (Re)arm the single timer to fire after @p timeout_ms milliseconds (0: as
+     * soon as possible, from the application's loop, never from inside this
+     * hook), or cancel it when @p timeout_ms is -1. When it fires, call
+     * canto_loop_timer_expired().
+     */
+    int (*set_timer)(void *user_data, long timeout_ms);
+    void *user_data; /**< passed to both hooks */
+} canto_loop_hooks;
+
+/** Version of canto_loop_hooks understood by this header. */
+#define CANTO_LOOP_HOOKS_VERSION 1u
+/** Initializer for canto_loop_hooks. */
+#define CANTO_LOOP_HOOKS_INIT {CANTO_LOOP_HOOKS_VERSION, NULL, NULL, NULL}
+
+/** Options for creating a loop. */
+typedef struct canto_loop_options {
+    unsigned version;               /**< CANTO_LOOP_OPTIONS_VERSION */
+    const canto_allocator *alloc;   /**< NULL: malloc; copied */
+    canto_log_fn log;               /**< NULL: silent */
+    void *log_user_data;            /**< passed to @ref log */
+    canto_log_level log_level;      /**< lowest level passed to @ref log */
+    /**
+     * Clock in milliseconds, monotonic (NULL: CLOCK_MONOTONIC). Tests use it to
+     * run timers on simulated time.
+     */
+    uint64_t (*now_ms)(void *user_data);
+    void *clock_user_data; /**< passed to @ref now_ms */
+} canto_loop_options;
+
+/** Version of canto_loop_options understood by this header. */
+#define CANTO_LOOP_OPTIONS_VERSION 1u
+/** Initializer for canto_loop_options. */
+#define CANTO_LOOP_OPTIONS_INIT                                                                \
+    {CANTO_LOOP_OPTIONS_VERSION, NULL, NULL, NULL, CANTO_LOG_INFO, NULL, NULL}
+
+/**
+ * Create a built-in loop.
+ * @param opts options or NULL for defaults.
+ * @param out receives the loop; free with canto_loop_free().
+ * @return 0, CANTO_EINVAL, CANTO_ENOMEM, CANTO_EIO (epoll/poll set-up failed).
+ */
+CANTO_EXPORT int canto_loop_new(const canto_loop_options *opts, canto_loop **out);
+
+/**
+ * Create a loop driven by the application's loop through @p hooks (copied).
+ * @return 0, CANTO_EINVAL (missing hook or bad version), CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_loop_new_external(const canto_loop_hooks *hooks,
+                                         const canto_loop_options *opts, canto_loop **out);
+
+/**
+ * Free a loop. Every object attached to it must have been freed first; the
+ * external hooks receive CANTO_IO_REMOVE for nothing (there is nothing left).
+ * NULL is allowed.
+ */
+CANTO_EXPORT void canto_loop_free(canto_loop *loop);
+
+/**
+ * Built-in loop: wait for and dispatch events until canto_loop_stop() is called
+ * or nothing is left to wait for (no watched fd, no timer).
+ * @return 0, CANTO_ESTATE (an external loop, or called from inside a callback of
+ *         this loop), CANTO_EIO (the wait failed for a reason other than EINTR).
+ */
+CANTO_EXPORT int canto_loop_run(canto_loop *loop);
+
+/**
+ * Built-in loop: wait at most @p timeout_ms (-1: no limit, 0: don't wait) for
+ * events and dispatch what is ready, once.
+ * @return the number of callbacks dispatched (>= 0), or as canto_loop_run().
+ */
+CANTO_EXPORT int canto_loop_run_once(canto_loop *loop, int timeout_ms);
+
+/** Make canto_loop_run() return after the current dispatch. @return 0, CANTO_EINVAL. */
+CANTO_EXPORT int canto_loop_stop(canto_loop *loop);
+
+/**
+ * External loop: @p fd (one Canto asked to watch) became ready with @p events
+ * (CANTO_IO_IN | CANTO_IO_OUT | CANTO_IO_ERR).
+ * @return 0, CANTO_EINVAL (unknown fd: ignored safely), CANTO_ESTATE (built-in loop).
+ */
+CANTO_EXPORT int canto_loop_fd_ready(canto_loop *loop, int fd, unsigned events);
+
+/** External loop: the timer set through set_timer expired. @return 0, CANTO_ESTATE. */
+CANTO_EXPORT int canto_loop_timer_expired(canto_loop *loop);
+
+/** @return the loop's clock in milliseconds (monotonic, arbitrary origin). */
+CANTO_EXPORT uint64_t canto_loop_now(const canto_loop *loop);
+
+CANTO_END_DECLS
+
+#endif
