@@ -10,11 +10,21 @@
  * - domainpart: trailing dot removed; ASCII lowercased; internationalized labels
  *   mapped with IDNA2008 (via GnuTLS) and kept in Unicode (U-label) form, with
  *   canto_jid_domain_ascii() giving the A-label form for DNS and TLS; IPv4 and
- *   bracketed IPv6 literals accepted as such.
- * - localpart: ASCII lowercased; the characters `" & ' / : < > @`, space and
- *   controls refused.
- * - resourcepart: kept as given (case preserved); controls refused.
- * Each part must be 1 to 1023 bytes.
+ *   bracketed IPv6 literals accepted as such (IPv6 hex digits lowercased).
+ *   ASCII labels must be letters, digits and hyphens (not at either end), 1 to
+ *   63 bytes. A-labels in the input must be canonical and are shown as
+ *   U-labels; an internationalized domain must fit DNS (at most 253 bytes as
+ *   A-labels), and characters that IDNA mapping would silently drop (such as
+ *   U+00A0 or a fullwidth '@') are refused.
+ * - localpart: ASCII letters lowercased; the characters `" & ' / : < > @`,
+ *   space, C0 and C1 controls, DEL, other Unicode spaces, the fullwidth forms of
+ *   the forbidden characters and noncharacters refused. Without a PRECIS
+ *   library, Unicode case mapping, width mapping and NFC are NOT applied to the
+ *   localpart, so U+00C4 and U+00E4 make different localparts.
+ * - resourcepart: kept as given (case preserved, no NFC); C0 and C1 controls,
+ *   DEL and noncharacters refused.
+ * Each part must be 1 to 1023 bytes (after normalization; a domain may be
+ * followed by the one trailing dot that is removed).
  *
  * Ownership: functions with `canto_jid **out` give the caller a new JID, freed with
  * canto_jid_free(); returned strings are borrowed from the JID and live as long as
@@ -61,6 +71,8 @@ CANTO_EXPORT void canto_jid_free(canto_jid *jid);
 /** Copy a JID. @return 0, CANTO_EINVAL, CANTO_ENOMEM. */
 CANTO_EXPORT int canto_jid_copy(const canto_jid *jid, canto_jid **out);
 
+/* The accessors below return NULL (canto_jid_is_bare() 0) when jid is NULL. */
+
 /** @return the localpart (borrowed), or NULL if there is none. */
 CANTO_EXPORT const char *canto_jid_local(const canto_jid *jid);
 /** @return the normalized domainpart (borrowed); never NULL for a valid JID. */
@@ -86,7 +98,8 @@ CANTO_EXPORT int canto_jid_to_bare(const canto_jid *jid, canto_jid **out);
 CANTO_EXPORT int canto_jid_with_resource(const canto_jid *jid, const char *resource,
                                          canto_jid **out);
 
-/** @return 1 if both JIDs are equal after normalization (all three parts), else 0. */
+/** @return 1 if both JIDs are equal after normalization (all three parts), else 0
+ *          (also 0 if either is NULL). */
 CANTO_EXPORT int canto_jid_equal(const canto_jid *a, const canto_jid *b);
 /** @return 1 if the bare parts are equal (resources ignored), else 0. */
 CANTO_EXPORT int canto_jid_bare_equal(const canto_jid *a, const canto_jid *b);
@@ -106,7 +119,11 @@ CANTO_EXPORT int canto_jid_normalize(const char *str, char **out);
 
 /**
  * XEP-0106: escape a would-be localpart (e.g. "d'artagnan@example" ->
- * "d\27artagnan\40example"). A leading or trailing space is refused.
+ * "d\27artagnan\40example"). A leading or trailing space is refused. As the
+ * XEP's rules say, a backslash is escaped (as `\5c`) only where it starts one of
+ * the ten escape sequences, in either case: `a\b` stays `a\b` but `a\5c`
+ * becomes `a\5c5c`. Unescaping the result always gives @p local back. The
+ * result is not otherwise checked as a localpart.
  * @param out receives the escaped string; free with canto_free().
  * @return 0, CANTO_EINVAL (NULL, empty, leading/trailing space), CANTO_EUTF8, CANTO_ENOMEM.
  */
@@ -114,7 +131,8 @@ CANTO_EXPORT int canto_jid_escape_local(const char *local, char **out);
 
 /**
  * XEP-0106: reverse canto_jid_escape_local(). Only the ten defined escapes are
- * decoded; other backslash sequences are kept as they are.
+ * decoded (hex digits in either case); other backslash sequences are kept as
+ * they are. An empty string gives an empty string.
  * @param out receives the unescaped string; free with canto_free().
  * @return 0, CANTO_EINVAL, CANTO_EUTF8, CANTO_ENOMEM.
  */
