@@ -13,7 +13,7 @@
 /* Escape for both text and attribute values (single or double quoted). CR, LF
  * and TAB inside attributes would be normalized away by a reader, and CR in text
  * would be turned into LF, so they are written as character references. */
-static void put_escaped(canto__buf *b, const char *s, size_t len, int attr)
+void canto__xml_escape_into(canto__buf *b, const char *s, size_t len, int attr)
 {
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
@@ -71,7 +71,7 @@ static void put_attr(canto__buf *b, const char *prefix, const char *name, const 
     }
     canto__buf_puts(b, name);
     canto__buf_append(b, "='", 2);
-    put_escaped(b, value, len, 1);
+    canto__xml_escape_into(b, value, len, 1);
     canto__buf_append(b, "'", 1);
 }
 
@@ -109,7 +109,7 @@ static void write_tree(canto__buf *b, const canto_stanza *top, const char *paren
     const canto_stanza *n = top;
     for (;;) {
         if (n->kind == CANTO_NODE_TEXT) {
-            put_escaped(b, n->text, n->text_len, 0);
+            canto__xml_escape_into(b, n->text, n->text_len, 0);
         } else {
             open_tag(b, n, n == top ? parent_ns : n->parent->ns);
             if (n->first) {
@@ -126,6 +126,11 @@ static void write_tree(canto__buf *b, const canto_stanza *top, const char *paren
             return;
         n = n->next;
     }
+}
+
+void canto__serialize_into(canto__buf *b, const canto_stanza *node, const char *parent_ns)
+{
+    write_tree(b, node, parent_ns);
 }
 
 int canto__serialize(const canto_stanza *node, const char *parent_ns, char **out, size_t *len)

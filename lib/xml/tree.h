@@ -96,5 +96,10 @@ canto_stanza *canto__node_copy(canto__doc *doc, canto_stanza *parent, const cant
  * namespace in scope where the element will appear (NULL: none), so a stanza
  * written into a jabber:client stream omits the redundant declaration. */
 int canto__serialize(const canto_stanza *node, const char *parent_ns, char **out, size_t *len);
+/* The same, appended to @p b (check b->failed afterwards). */
+struct canto__buf;
+void canto__serialize_into(struct canto__buf *b, const canto_stanza *node, const char *parent_ns);
+/* Append s[0..len) escaped for XML text (@p attr 0) or a quoted attribute value. */
+void canto__xml_escape_into(struct canto__buf *b, const char *s, size_t len, int attr);
 
 #endif
