@@ -75,11 +75,20 @@ static void put_attr(canto__buf *b, const char *prefix, const char *name, const 
     canto__buf_append(b, "'", 1);
 }
 
+/* The XML namespace can only be reached through its reserved "xml" prefix: it
+ * must never be declared as a default namespace. Children compare against it
+ * as their parent's namespace, so they always declare their own. */
+static int in_xml_ns(const canto_stanza *e)
+{
+    return e->ns && strcmp(e->ns, CANTO__NS_XML) == 0;
+}
+
 static void open_tag(canto__buf *b, const canto_stanza *e, const char *scope_ns)
 {
-    canto__buf_append(b, "<", 1);
+    int xml_ns = in_xml_ns(e);
+    canto__buf_append(b, xml_ns ? "<xml:" : "<", xml_ns ? 5 : 1);
     canto__buf_puts(b, e->name);
-    if (!str_eq(e->ns, scope_ns))
+    if (!xml_ns && !str_eq(e->ns, scope_ns))
         put_attr(b, NULL, "xmlns", e->ns ? e->ns : "", e->ns ? strlen(e->ns) : 0);
     for (uint32_t i = 0; i < e->nattrs; i++) {
         const canto__attr *a = &e->attrs[i];
@@ -99,7 +108,8 @@ static void open_tag(canto__buf *b, const canto_stanza *e, const char *scope_ns)
 
 static void close_tag(canto__buf *b, const canto_stanza *e)
 {
-    canto__buf_append(b, "</", 2);
+    int xml_ns = in_xml_ns(e);
+    canto__buf_append(b, xml_ns ? "</xml:" : "</", xml_ns ? 6 : 2);
     canto__buf_puts(b, e->name);
     canto__buf_append(b, ">", 1);
 }

@@ -859,6 +859,10 @@ static int test_parse(void)
         "<t xmlns='jabber:client' xml:lang='de' xml:space='preserve'>\xc3\xa4\xf0\x9f\x98\x80"
         "</t>");
     round_trip("<?xml version='1.0'?>\n<r/>\n", "<r xmlns='jabber:client'/>");
+    /* The XML namespace is only reachable through its prefix. */
+    round_trip("<a><xml:b xml:lang='en'><c/></xml:b></a>",
+               "<a xmlns='jabber:client'><xml:b xml:lang='en'><c xmlns='jabber:client'/></xml:b>"
+               "</a>");
 
     /* Errors. */
     CHECK_INT(canto_stanza_parse(NULL, NULL, 0, &s), CANTO_EINVAL);
