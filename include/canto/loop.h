@@ -20,6 +20,13 @@
  *
  * Ownership: canto_loop_free() must only be called after every object attached
  * to the loop has been freed.
+ *
+ * Callbacks: whatever a callback does to the objects of its loop (close a
+ * connection, free a client, start or cancel timers) takes effect at once; an
+ * event collected for something removed earlier in the same round is dropped.
+ * Timers fire in deadline order (equal deadlines in no particular order); a
+ * timer that expires while callbacks run waits for the next round, so timers
+ * re-armed for "now" cannot starve fd events.
  */
 #ifndef CANTO_LOOP_H
 #define CANTO_LOOP_H
@@ -36,30 +43,42 @@ typedef struct canto_loop canto_loop;
 
 /** Interest in / readiness of a file descriptor; values combine with |. */
 enum canto_io_events {
-    CANTO_IO_IN = 1u << 0,     /**< readable (or a listening socket has a connection) */
-    CANTO_IO_OUT = 1u << 1,    /**< writable (or a connect finished) */
-    CANTO_IO_ERR = 1u << 2,    /**< error or hang-up (reported, never requested) */
+    CANTO_IO_IN = 1u << 0,  /**< readable (or a listening socket has a connection) */
+    CANTO_IO_OUT = 1u << 1, /**< writable (or a connect finished) */
+    /** Error or hang-up (reported, never requested). It comes together with the
+     *  watched IN/OUT bits, so the next read or write reports what happened. */
+    CANTO_IO_ERR = 1u << 2,
     CANTO_IO_REMOVE = 1u << 3, /**< in a watch_fd hook: stop watching this fd */
 };
 
 /**
  * How Canto drives an application's loop. All hooks are called on the loop's
- * thread from inside Canto calls; they must not call back into Canto.
+ * thread from inside Canto calls; they must not call back into Canto (the
+ * loop refuses canto_loop_fd_ready() and canto_loop_timer_expired() from inside
+ * a hook with CANTO_ESTATE). Canto calls a hook only when something changes:
+ * watch_fd when an fd's interest changes, set_timer when the earliest deadline
+ * changes.
  */
 typedef struct canto_loop_hooks {
     unsigned version; /**< CANTO_LOOP_HOOKS_VERSION */
     /**
      * Start, change or stop watching @p fd. @p events is a combination of
      * CANTO_IO_IN and CANTO_IO_OUT (possibly 0: keep the fd registered but watch
-     * nothing), or CANTO_IO_REMOVE. Return 0, or a negative value if the fd
-     * cannot be watched (the operation that needed it then fails with CANTO_EIO).
+     * nothing, not even hang-ups), or CANTO_IO_REMOVE. Return 0, or a negative
+     * value if the fd cannot be watched (the operation that needed it then fails
+     * with CANTO_EIO). The watch stays level-triggered: report an fd again as
+     * long as it is ready.
      */
     int (*watch_fd)(void *user_data, int fd, unsigned events);
     /**
-     * (Re)arm the single timer to fire after @p timeout_ms milliseconds (0: as
-     * soon as possible, from the application's loop, never from inside this
-     * hook), or cancel it when @p timeout_ms is -1. When it fires, call
-     * canto_loop_timer_expired().
+     * (Re)arm the single, one-shot timer to fire after @p timeout_ms
+     * milliseconds, or cancel it when @p timeout_ms is -1. 0 means as soon as
+     * possible: schedule it on the application's loop (an idle callback, a
+     * zero timeout); never call canto_loop_timer_expired() from inside this
+     * hook. When the timer fires, call canto_loop_timer_expired(); Canto re-arms
+     * it if something is still pending. Firing early is harmless (Canto re-arms
+     * for the rest). A negative return is logged and the timer is told again at
+     * the next change.
      */
     int (*set_timer)(void *user_data, long timeout_ms);
     void *user_data; /**< passed to both hooks */
@@ -68,15 +87,18 @@ typedef struct canto_loop_hooks {
 /** Version of canto_loop_hooks understood by this header. */
 #define CANTO_LOOP_HOOKS_VERSION 1u
 /** Initializer for canto_loop_hooks. */
-#define CANTO_LOOP_HOOKS_INIT {CANTO_LOOP_HOOKS_VERSION, NULL, NULL, NULL}
+#define CANTO_LOOP_HOOKS_INIT                                                                      \
+    {                                                                                              \
+        CANTO_LOOP_HOOKS_VERSION, NULL, NULL, NULL                                                 \
+    }
 
 /** Options for creating a loop. */
 typedef struct canto_loop_options {
-    unsigned version;               /**< CANTO_LOOP_OPTIONS_VERSION */
-    const canto_allocator *alloc;   /**< NULL: malloc; copied */
-    canto_log_fn log;               /**< NULL: silent */
-    void *log_user_data;            /**< passed to @ref log */
-    canto_log_level log_level;      /**< lowest level passed to @ref log */
+    unsigned version;             /**< CANTO_LOOP_OPTIONS_VERSION */
+    const canto_allocator *alloc; /**< NULL: malloc; copied */
+    canto_log_fn log;             /**< NULL: silent */
+    void *log_user_data;          /**< passed to @ref log */
+    canto_log_level log_level;    /**< lowest level passed to @ref log */
     /**
      * Clock in milliseconds, monotonic (NULL: CLOCK_MONOTONIC). Tests use it to
      * run timers on simulated time.
@@ -88,8 +110,10 @@ typedef struct canto_loop_options {
 /** Version of canto_loop_options understood by this header. */
 #define CANTO_LOOP_OPTIONS_VERSION 1u
 /** Initializer for canto_loop_options. */
-#define CANTO_LOOP_OPTIONS_INIT                                                                \
-    {CANTO_LOOP_OPTIONS_VERSION, NULL, NULL, NULL, CANTO_LOG_INFO, NULL, NULL}
+#define CANTO_LOOP_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        CANTO_LOOP_OPTIONS_VERSION, NULL, NULL, NULL, CANTO_LOG_INFO, NULL, NULL                   \
+    }
 
 /**
  * Create a built-in loop.
@@ -108,40 +132,58 @@ CANTO_EXPORT int canto_loop_new_external(const canto_loop_hooks *hooks,
 
 /**
  * Free a loop. Every object attached to it must have been freed first; the
- * external hooks receive CANTO_IO_REMOVE for nothing (there is nothing left).
- * NULL is allowed.
+ * external hooks then receive nothing but, if the timer is still set,
+ * set_timer(-1). (Watches or timers left behind by mistake are removed, with a
+ * warning logged and CANTO_IO_REMOVE told to the hooks.) May be called from
+ * inside a callback of this loop: the loop is then freed when the callback
+ * returns, and the run or dispatch call returns at once. NULL is allowed.
  */
 CANTO_EXPORT void canto_loop_free(canto_loop *loop);
 
 /**
  * Built-in loop: wait for and dispatch events until canto_loop_stop() is called
- * or nothing is left to wait for (no watched fd, no timer).
- * @return 0, CANTO_ESTATE (an external loop, or called from inside a callback of
- *         this loop), CANTO_EIO (the wait failed for a reason other than EINTR).
+ * or nothing is left to wait for (no fd watched for IN or OUT, no timer).
+ * @return 0, CANTO_EINVAL (NULL), CANTO_ESTATE (an external loop, or called from
+ *         inside a callback of this loop), CANTO_EIO (the wait failed for a
+ *         reason other than EINTR, which is retried).
  */
 CANTO_EXPORT int canto_loop_run(canto_loop *loop);
 
 /**
- * Built-in loop: wait at most @p timeout_ms (-1: no limit, 0: don't wait) for
- * events and dispatch what is ready, once.
+ * Built-in loop: wait at most @p timeout_ms (-1 or any negative: no limit, 0:
+ * don't wait) for events and dispatch what is ready, once. Without a limit and
+ * with nothing to wait for, returns 0 at once instead of blocking forever.
  * @return the number of callbacks dispatched (>= 0), or as canto_loop_run().
  */
 CANTO_EXPORT int canto_loop_run_once(canto_loop *loop, int timeout_ms);
 
-/** Make canto_loop_run() return after the current dispatch. @return 0, CANTO_EINVAL. */
+/**
+ * Make a running canto_loop_run() return after the current dispatch. A stop
+ * requested while canto_loop_run() is not running is forgotten when it starts.
+ * @return 0, CANTO_EINVAL (NULL).
+ */
 CANTO_EXPORT int canto_loop_stop(canto_loop *loop);
 
 /**
  * External loop: @p fd (one Canto asked to watch) became ready with @p events
- * (CANTO_IO_IN | CANTO_IO_OUT | CANTO_IO_ERR).
- * @return 0, CANTO_EINVAL (unknown fd: ignored safely), CANTO_ESTATE (built-in loop).
+ * (CANTO_IO_IN | CANTO_IO_OUT | CANTO_IO_ERR; anything else is ignored, and so
+ * is readiness Canto no longer watches for). Report a hang-up as CANTO_IO_ERR.
+ * @return 0, CANTO_EINVAL (NULL loop, or an unknown fd, e.g. one removed after
+ *         the application collected its events: ignored safely), CANTO_ESTATE
+ *         (built-in loop, or called from inside a callback or hook of this loop).
  */
 CANTO_EXPORT int canto_loop_fd_ready(canto_loop *loop, int fd, unsigned events);
 
-/** External loop: the timer set through set_timer expired. @return 0, CANTO_ESTATE. */
+/**
+ * External loop: the timer set through set_timer expired. Runs the timers that
+ * are due, then re-arms the application's timer through set_timer if any is
+ * left.
+ * @return 0, CANTO_EINVAL (NULL), CANTO_ESTATE (built-in loop, or called from
+ *         inside a callback or hook of this loop).
+ */
 CANTO_EXPORT int canto_loop_timer_expired(canto_loop *loop);
 
-/** @return the loop's clock in milliseconds (monotonic, arbitrary origin). */
+/** @return the loop's clock in milliseconds (monotonic, arbitrary origin); 0 for NULL. */
 CANTO_EXPORT uint64_t canto_loop_now(const canto_loop *loop);
 
 CANTO_END_DECLS

@@ -24,7 +24,8 @@ typedef struct canto__timer {
     uint64_t deadline; /* loop clock, ms */
     canto__timer_fn fn;
     void *ud;
-    size_t heap_pos; /* 1-based position in the loop's timer heap; 0: not armed */
+    size_t heap_pos; /* loop-private: 1-based heap position, or a slot in the list
+                        of timers due this round; 0: not armed (canto__timer_armed) */
 } canto__timer;
 
 /* Watch @p fd for @p events (CANTO_IO_IN | CANTO_IO_OUT, possibly 0). One watch
@@ -38,8 +39,8 @@ int canto__watch_set(canto__watch *w, unsigned events);
 void canto__watch_remove(canto__watch *w);
 
 /* Arm (or re-arm) @p t to fire once at loop time @p deadline_ms. */
-int canto__timer_start(canto_loop *loop, canto__timer *t, uint64_t deadline_ms,
-                       canto__timer_fn fn, void *ud);
+int canto__timer_start(canto_loop *loop, canto__timer *t, uint64_t deadline_ms, canto__timer_fn fn,
+                       void *ud);
 void canto__timer_stop(canto__timer *t);
 int canto__timer_armed(const canto__timer *t);
 
