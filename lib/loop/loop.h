@@ -34,8 +34,10 @@ typedef struct canto__timer {
 int canto__watch_add(canto_loop *loop, int fd, unsigned events, canto__io_fn fn, void *ud,
                      canto__watch **out);
 int canto__watch_set(canto__watch *w, unsigned events);
-/* Stop watching and free @p w (NULL allowed). The fd itself is not closed. A
- * callback already collected for this fd in the current dispatch is dropped. */
+/* Stop watching and free @p w (NULL allowed). The fd itself is not closed:
+ * remove the watch before closing it (epoll follows the open file, not the fd
+ * number). A callback already collected for this fd in the current dispatch is
+ * dropped. A watch with interest 0 gets no callback at all, not even errors. */
 void canto__watch_remove(canto__watch *w);
 
 /* Arm (or re-arm) @p t to fire once at loop time @p deadline_ms. */
