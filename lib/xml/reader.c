@@ -2,7 +2,6 @@
  * deferred resets and error state. The SAX callbacks are in reader_sax.c. */
 #include "xml/reader_impl.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -10,7 +9,7 @@
 
 /* libxml2 gets input in slices of at most this size, so a limit is noticed
  * soon after it is crossed however large the caller's chunk is. */
-#define SLICE_MAX (64 * 1024)
+#define SLICE_MAX (16 * 1024)
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
@@ -55,6 +54,7 @@ static void clear_stream(canto__reader *r)
     r->fed = r->mark = r->event_pos = r->taken = r->stop_pos = 0;
     r->depth = 0;
     r->explicit_ns_depth = 0;
+    r->ns_in_scope = 0;
     r->err = 0;
     r->err_msg[0] = '\0';
     r->reset_pending = r->halted = r->closed = 0;
@@ -80,6 +80,8 @@ int canto__reader_new(const canto__alloc *alloc, const canto__reader_options *op
     if (!out)
         return CANTO_EINVAL;
     *out = NULL;
+    if (opts && opts->max_depth > CANTO__READER_DEPTH_LIMIT)
+        return CANTO_EINVAL;
     canto__alloc a;
     if (alloc)
         a = *alloc;
@@ -99,7 +101,10 @@ int canto__reader_new(const canto__alloc *alloc, const canto__reader_options *op
     r->max_depth = opts && opts->max_depth ? opts->max_depth : CANTO__READER_MAX_DEPTH;
     r->fragment = opts && opts->fragment;
     r->top = r->fragment ? 1 : 2;
-    if (new_context(r)) {
+    /* Deeper elements are refused before anything is stored for them. */
+    r->ns_declared = canto__calloc(&a, (size_t)r->max_depth + 2, sizeof(uint16_t));
+    if (!r->ns_declared || new_context(r)) {
+        canto__dealloc(&a, r->ns_declared);
         canto__dealloc(&a, r);
         return CANTO_ENOMEM;
     }
@@ -113,6 +118,7 @@ void canto__reader_free(canto__reader *r)
         return;
     clear_stream(r);
     canto__dealloc(&r->alloc, r->text);
+    canto__dealloc(&r->alloc, r->ns_declared);
     canto__alloc a = r->alloc;
     canto__dealloc(&a, r);
 }
@@ -170,12 +176,14 @@ static int settle(canto__reader *r, size_t start_taken, size_t len, size_t *used
     /* Bytes of this call up to the end of the event that asked for it. */
     size_t at = r->stop_pos + r->head.skip;
     size_t u = at > start_taken ? at - start_taken : 0;
-    if (used)
-        *used = u < len ? u : len;
     /* An error callback may have asked for the reset: this call still
      * failed, but the reader is ready for a new stream. */
     int err = r->err;
+    if (used && !err)
+        *used = u < len ? u : len;
     int rc = start_stream(r);
+    if (rc && r->ev.error)
+        r->ev.error(r->ud, rc, r->err_msg);
     return rc ? rc : err;
 }
 
@@ -220,6 +228,13 @@ int canto__reader_feed(canto__reader *r, const char *data, size_t len, size_t *u
     while (off < len) {
         /* Everything since the mark is one top-level item (or the header):
          * never hand libxml2 more of it than the limit allows. */
+        /* libxml2 parses a start tag only once its '>' is there; don't let
+         * one grow past the point where parsing it gets expensive. */
+        if (r->ctxt->instate == XML_PARSER_START_TAG &&
+            r->fed - canto__reader_pos(r) > CANTO__READER_MAX_TAG_BYTES) {
+            canto__reader_fail(r, CANTO_ETOOBIG, "start tag too large", 0);
+            return CANTO_ETOOBIG;
+        }
         size_t pending = r->fed - r->mark;
         if (pending >= r->max_bytes) {
             canto__reader_fail(r, CANTO_ETOOBIG,

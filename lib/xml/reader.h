@@ -10,7 +10,8 @@
  * ever loaded from the network or the file system.
  *
  * The events, and the trees they carry, are identical however the input is cut
- * into chunks.
+ * into chunks. The reader does not check that the document element is
+ * <stream:stream/> or what it declares: that is the stream layer's business.
  *
  * Callbacks:
  * - may call canto__reader_reset() (a stream restart after <proceed/> or SASL
@@ -38,6 +39,8 @@ typedef struct canto__reader canto__reader;
 /* Defaults used where an option is 0. */
 #define CANTO__READER_MAX_STANZA_BYTES ((size_t)1 << 20)
 #define CANTO__READER_MAX_DEPTH 64u
+/* Largest max_depth accepted. */
+#define CANTO__READER_DEPTH_LIMIT 4096u
 
 typedef struct canto__reader_options {
     /* Largest top-level element, counted in input bytes from the end of the
@@ -45,7 +48,9 @@ typedef struct canto__reader_options {
      * arrived on their own); also bounds the stream header. 0: 1 MiB. */
     size_t max_stanza_bytes;
     /* Deepest element nesting inside a stanza; the stanza element itself is at
-     * depth 1. 0: 64. */
+     * depth 1. 0: 64; at most CANTO__READER_DEPTH_LIMIT. Independently of the
+     * options, a start tag may not exceed 32 KiB and at most 256 namespace
+     * declarations may be in scope (CANTO_ETOOBIG). */
     unsigned max_depth;
     /* Non-zero: no stream wrapper. The input is one element (the "stanza"),
      * an element without a namespace declaration in scope is in jabber:client,
@@ -81,8 +86,8 @@ int canto__reader_new(const canto__alloc *alloc, const canto__reader_options *op
 
 /* Parse @p len more bytes. Returns 0 or the error code (also reported through
  * the error callback, once). @p used (may be NULL) receives how many bytes were
- * taken: @p len, unless a callback reset the reader (see above). Returns
- * CANTO_ESTATE when called from inside a callback. */
+ * taken: @p len, unless a callback reset the reader (see above); 0 on error.
+ * Returns CANTO_ESTATE when called from inside a callback. */
 int canto__reader_feed(canto__reader *r, const char *data, size_t len, size_t *used);
 
 /* The input is complete (fragment mode): reports CANTO_EXML if the element is

@@ -52,6 +52,14 @@ typedef struct canto__name_slot {
 
 /* --- the reader ---------------------------------------------------------- */
 
+/* libxml2 2.9 checks attributes and namespace declarations with loops that
+ * are quadratic in their number, and looks prefixes up through every
+ * declaration in scope. Bounding one start tag and the declarations in scope
+ * keeps a hostile stanza from costing seconds of CPU within the size limit;
+ * real XMPP stays far below both. */
+#define CANTO__READER_MAX_TAG_BYTES (32 * 1024)
+#define CANTO__READER_MAX_NS_IN_SCOPE 256
+
 struct canto__reader {
     canto__alloc alloc;
     canto__reader_events ev;
@@ -77,6 +85,8 @@ struct canto__reader {
     char *text; /* character data not yet turned into a node */
     size_t text_len, text_cap;
     unsigned explicit_ns_depth; /* fragment: depth that declared a default ns, 0: none */
+    unsigned ns_in_scope;       /* namespace declarations on the open elements */
+    uint16_t *ns_declared;      /* per depth, max_depth + 2 entries */
 
     const char *stream_ns; /* interned or stream_ns_buf */
     char *stream_ns_buf;
@@ -90,6 +100,13 @@ struct canto__reader {
 
     canto__name_slot names[CANTO__NAME_SLOTS];
 };
+
+/* Offset in the context's input just past what libxml2 has parsed. */
+static inline size_t canto__reader_pos(const canto__reader *r)
+{
+    const xmlParserInput *in = r->ctxt->input;
+    return (size_t)in->consumed + (size_t)(in->cur - in->base);
+}
 
 /* The SAX2 handler table the reader's contexts are created with. */
 extern const xmlSAXHandler canto__reader_sax;

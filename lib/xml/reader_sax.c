@@ -8,13 +8,6 @@
 
 #include <canto/error.h>
 
-/* Offset in the context's input just past what libxml2 has parsed. */
-static size_t parse_pos(const canto__reader *r)
-{
-    const xmlParserInput *in = r->ctxt->input;
-    return (size_t)in->consumed + (size_t)(in->cur - in->base);
-}
-
 /* Called only from element callbacks, where libxml2 checks for a stop as soon
  * as the callback returns. */
 static void stop_if_needed(canto__reader *r)
@@ -145,7 +138,7 @@ static void open_stream(canto__reader *r, const xmlChar *local, const xmlChar *u
 
     /* libxml2 reports the start tag before consuming its closing "/>" or ">". */
     const xmlChar *cur = r->ctxt->input->cur;
-    r->event_pos = parse_pos(r) + (cur[0] == '/' ? 2 : 1);
+    r->event_pos = canto__reader_pos(r) + (cur[0] == '/' ? 2 : 1);
     r->mark = r->event_pos;
     if (r->ev.stream_open)
         r->ev.stream_open(r->ud, h);
@@ -162,6 +155,13 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix, con
     if (r->halted)
         return;
     unsigned depth = ++r->depth;
+    r->ns_in_scope += (unsigned)nb_ns;
+    if (depth <= r->max_depth + 1)
+        r->ns_declared[depth] = (uint16_t)nb_ns;
+    if (r->ns_in_scope > CANTO__READER_MAX_NS_IN_SCOPE) {
+        canto__reader_fail(r, CANTO_ETOOBIG, "too many namespace declarations", 1);
+        return;
+    }
     if (depth < r->top) {
         open_stream(r, local, uri, nb_ns, ns, nb_attrs, attrs);
         stop_if_needed(r);
@@ -215,8 +215,9 @@ static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const
     if (r->halted)
         return;
     unsigned depth = r->depth--;
+    r->ns_in_scope -= r->ns_declared[depth];
     if (depth < r->top) {
-        r->event_pos = r->mark = parse_pos(r);
+        r->event_pos = r->mark = canto__reader_pos(r);
         r->closed = 1;
         if (r->ev.stream_close)
             r->ev.stream_close(r->ud);
@@ -235,7 +236,7 @@ static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const
     }
     canto_stanza *root = r->cur;
     r->cur = NULL;
-    r->event_pos = r->mark = parse_pos(r);
+    r->event_pos = r->mark = canto__reader_pos(r);
     if (r->ev.stanza)
         r->ev.stanza(r->ud, root);
     else
@@ -263,7 +264,7 @@ static void on_text(void *ctx, const xmlChar *s, int len)
             canto__reader_fail(r, CANTO_EXML, "character data between stanzas", 0);
             return;
         }
-        r->mark = parse_pos(r);
+        r->mark = canto__reader_pos(r);
         return;
     }
     /* libxml2 cuts character data at chunk edges and entity references, in

@@ -530,8 +530,8 @@ static int test_restricted(void)
 }
 
 /* Feed an endless element in 64 KiB pieces: it must be refused with
- * CANTO_ETOOBIG after about the 1 MiB limit, with memory to match. */
-static void expect_too_big(const char *what, const char *open, char fill)
+ * CANTO_ETOOBIG after about @p limit bytes, with memory to match. */
+static void expect_too_big(const char *what, const char *open, char fill, size_t limit)
 {
     counter c = {0, 0, 0, 0, -1};
     canto__alloc a = internal_alloc(&c);
@@ -557,8 +557,8 @@ static void expect_too_big(const char *what, const char *open, char fill)
     if (rc != CANTO_ETOOBIG)
         fprintf(stderr, "  %s: rc %d after %zu bytes\n", what, rc, fed);
     CHECK_INT(rc, CANTO_ETOOBIG);
-    CHECK(fed <= ((size_t)1 << 20) + 64 * 1024);
-    CHECK(fed >= ((size_t)1 << 20) - 64 * 1024);
+    CHECK(fed <= limit + 64 * 1024);
+    CHECK(fed + 64 * 1024 >= limit);
     CHECK(c.peak < ((size_t)3 << 20));
     CHECK(heap_peak - heap0 < ((size_t)16 << 20));
     free(piece);
@@ -568,9 +568,36 @@ static void expect_too_big(const char *what, const char *open, char fill)
 
 static int test_limits(void)
 {
-    expect_too_big("text node", "<message><body>", 'a');
-    expect_too_big("attribute", "<message to='", 'b');
-    expect_too_big("whitespace in stanza", "<message>", ' ');
+    expect_too_big("text node", "<message><body>", 'a', (size_t)1 << 20);
+    expect_too_big("whitespace in stanza", "<message>", ' ', (size_t)1 << 20);
+    /* A start tag is bounded more tightly than a stanza. */
+    expect_too_big("attribute", "<message to='", 'b', 32 * 1024);
+
+    /* Thousands of attributes: refused before libxml2's quadratic checks
+     * could take seconds. */
+    size_t cap = (size_t)1 << 20, n = 0;
+    char *attrs = malloc(cap);
+    n += (size_t)sprintf(attrs, "<a");
+    for (int i = 0; n + 40 < cap; i++)
+        n += (size_t)sprintf(attrs + n, " a%d=''", i);
+    strcpy(attrs + n, "/>");
+    canto_stanza *s = NULL;
+    double t0 = now_s();
+    CHECK_INT(canto_stanza_parse(NULL, attrs, (size_t)-1, &s), CANTO_ETOOBIG);
+    CHECK(now_s() - t0 < 2.0);
+    /* Namespace declarations in scope are bounded too. */
+    n = (size_t)sprintf(attrs, "<a>");
+    for (int depth = 0; depth < 10; depth++) {
+        n += (size_t)sprintf(attrs + n, "<b");
+        for (int i = 0; i < 30; i++)
+            n += (size_t)sprintf(attrs + n, " xmlns:p%d_%d='urn:x'", depth, i);
+        n += (size_t)sprintf(attrs + n, ">");
+    }
+    CHECK_INT(canto_stanza_parse(NULL, attrs, n, &s), CANTO_ETOOBIG);
+    strcpy(attrs, "<a xmlns:p='urn:p'><b xmlns='urn:b'/><b xmlns='urn:b'/></a>");
+    CHECK_INT(canto_stanza_parse(NULL, attrs, (size_t)-1, &s), 0);
+    canto_stanza_free(s);
+    free(attrs);
 
     /* 100 000 levels: refused at level 65, at once. */
     const size_t deep = 100000;
@@ -579,7 +606,7 @@ static int test_limits(void)
     for (size_t i = 0; i < deep; i++)
         memcpy(nest + strlen(HDR) + i * 3, "<a>", 3);
     nest[strlen(HDR) + deep * 3] = '\0';
-    double t0 = now_s();
+    t0 = now_s();
     recorder rec;
     REQUIRE(rec_init(&rec, NULL, NULL) == 0);
     CHECK_INT(feed_chunks(&rec, nest, strlen(nest), 0), CANTO_ETOODEEP);
@@ -591,12 +618,11 @@ static int test_limits(void)
     /* The limit itself: 64 levels pass, 65 do not. */
     char buf[1024];
     for (int levels = 64; levels <= 65; levels++) {
-        size_t n = 0;
+        n = 0;
         for (int i = 0; i < levels; i++)
             n += (size_t)sprintf(buf + n, "<a>");
         for (int i = 0; i < levels; i++)
             n += (size_t)sprintf(buf + n, "</a>");
-        canto_stanza *s = NULL;
         CHECK_INT(canto_stanza_parse(NULL, buf, n, &s), levels == 64 ? 0 : CANTO_ETOODEEP);
         canto_stanza_free(s);
     }
@@ -608,16 +634,16 @@ static int test_limits(void)
     CHECK_INT(feed_chunks(&rec, HDR, strlen(HDR), 0), 0);
     for (int i = 0; i < 200; i++) {
         char st[600];
-        int n = snprintf(st, sizeof(st), "<message id='%d'><body>%0500d</body></message>", i, i);
-        CHECK_INT(canto__reader_feed(rec.r, st, (size_t)n, NULL), 0);
+        int sn = snprintf(st, sizeof(st), "<message id='%d'><body>%0500d</body></message>", i, i);
+        CHECK_INT(canto__reader_feed(rec.r, st, (size_t)sn, NULL), 0);
     }
     for (int i = 0; i < 5000; i++)
         CHECK_INT(canto__reader_feed(rec.r, " ", 1, NULL), 0);
     CHECK_INT(feed_chunks(&rec, "<presence/>", 11, 0), 0);
     CHECK_INT(count_lines(rec_log(&rec), "stanza "), 201);
     char big[1200];
-    int n = snprintf(big, sizeof(big), "<message><body>%01000d</body></message>", 7);
-    CHECK_INT(canto__reader_feed(rec.r, big, (size_t)n, NULL), CANTO_ETOOBIG);
+    int bn = snprintf(big, sizeof(big), "<message><body>%01000d</body></message>", 7);
+    CHECK_INT(canto__reader_feed(rec.r, big, (size_t)bn, NULL), CANTO_ETOOBIG);
     rec_done(&rec);
 
     REQUIRE(rec_init(&rec, NULL, &opts) == 0);
@@ -641,12 +667,11 @@ static int test_limits(void)
     /* Just under the default limit is fine. */
     size_t blen = ((size_t)1 << 20) - 200;
     char *body = malloc(blen + 64);
-    n = sprintf(body, "<message><body>");
-    memset(body + n, 'x', blen - (size_t)n - 30);
+    n = (size_t)sprintf(body, "<message><body>");
+    memset(body + n, 'x', blen - n - 30);
     strcpy(body + blen - 30, "</body></message>");
-    canto_stanza *s = NULL;
     CHECK_INT(canto_stanza_parse(NULL, body, (size_t)-1, &s), 0);
-    CHECK_INT(strlen(canto_stanza_child_text(s, "body", NULL)), blen - (size_t)n - 30);
+    CHECK_INT(strlen(canto_stanza_child_text(s, "body", NULL)), blen - n - 30);
     canto_stanza_free(s);
     free(body);
     return 0;
