@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -356,6 +357,18 @@ void canto__tls_out_consume(canto__tls *tls, size_t n)
 /* ------------------------------------------------------------------------ */
 /* Handshake */
 
+/* GnuTLS answers EAGAIN after handling one post-handshake message (a TLS 1.3
+ * NewSessionTicket, a KeyUpdate) even when more records were fed: trying
+ * again is right as long as the last try consumed input. Otherwise bytes
+ * would sit in our queue while the caller waits for the socket. @p left
+ * carries the queue length seen at the previous EAGAIN. */
+static int more_input(const canto__tls *tls, size_t *left)
+{
+    int progress = tls->in.len > 0 && tls->in.len < *left;
+    *left = tls->in.len;
+    return progress;
+}
+
 static void log_established(canto__tls *tls)
 {
     if (!canto__log_enabled(&tls->log, CANTO_LOG_DEBUG))
@@ -377,7 +390,8 @@ int canto__tls_handshake(canto__tls *tls)
         return 0;
     if (tls->state == CANTO__TLS_FAILED)
         return tls->failure;
-    for (int nonfatal = 0; nonfatal < MAX_NONFATAL_IN_A_ROW; nonfatal++) {
+    size_t left = SIZE_MAX;
+    for (int nonfatal = 0; nonfatal < MAX_NONFATAL_IN_A_ROW;) {
         int r = gnutls_handshake(tls->session);
         if (r == GNUTLS_E_SUCCESS) {
             tls->state = CANTO__TLS_OPEN;
@@ -385,8 +399,11 @@ int canto__tls_handshake(canto__tls *tls)
             drop_verify_data(tls);
             return 0;
         }
-        if ((r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) && !tls->push_nomem)
-            return CANTO__TLS_AGAIN;
+        if ((r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) && !tls->push_nomem) {
+            if (!more_input(tls, &left))
+                return CANTO__TLS_AGAIN;
+            continue;
+        }
         if (gnutls_error_is_fatal(r) && !tls->push_nomem) {
             /* Tell the peer why (it lands in the output queue). */
             gnutls_alert_send_appropriate(tls->session, r);
@@ -397,6 +414,7 @@ int canto__tls_handshake(canto__tls *tls)
         if (tls->push_nomem)
             return fail_gnutls(tls, CANTO_ENOMEM, "TLS handshake failed", r);
         canto__logf(&tls->log, CANTO_LOG_DEBUG, AREA, "handshake: %s", gnutls_strerror(r));
+        nonfatal++;
     }
     canto__tls_fail_text(tls, "TLS handshake failed: too many warnings from the peer");
     return fail(tls, CANTO_ETLS);
@@ -424,7 +442,8 @@ int canto__tls_read(canto__tls *tls, void *buf, size_t cap, size_t *n)
         return CANTO_EINVAL;
     if (tls->state != CANTO__TLS_OPEN)
         return not_open(tls);
-    for (int nonfatal = 0; nonfatal < MAX_NONFATAL_IN_A_ROW; nonfatal++) {
+    size_t left = SIZE_MAX;
+    for (int nonfatal = 0; nonfatal < MAX_NONFATAL_IN_A_ROW;) {
         ssize_t r = gnutls_record_recv(tls->session, buf, cap);
         if (r > 0) {
             *n = (size_t)r;
@@ -434,18 +453,23 @@ int canto__tls_read(canto__tls *tls, void *buf, size_t cap, size_t *n)
             return CANTO_ECLOSED; /* close_notify: a clean end */
         if (tls->push_nomem)
             return fail_gnutls(tls, CANTO_ENOMEM, "TLS read failed", (int)r);
-        if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-            return CANTO__TLS_AGAIN;
+        if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+            if (!more_input(tls, &left))
+                return CANTO__TLS_AGAIN;
+            continue;
+        }
         if (r == GNUTLS_E_REHANDSHAKE) {
             /* Renegotiation would invalidate tls-exporter channel bindings
              * (RFC 9266) and reopens old attacks; XMPP never needs it. */
             canto__logf(&tls->log, CANTO_LOG_WARN, AREA, "peer asked to renegotiate: refused");
             gnutls_alert_send(tls->session, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
+            nonfatal++;
             continue;
         }
         if (gnutls_error_is_fatal((int)r))
             return fail_gnutls(tls, CANTO_ETLS, "TLS read failed", (int)r);
         canto__logf(&tls->log, CANTO_LOG_DEBUG, AREA, "read: %s", gnutls_strerror((int)r));
+        nonfatal++;
     }
     canto__tls_fail_text(tls, "TLS read failed: too many warnings from the peer");
     return fail(tls, CANTO_ETLS);

@@ -116,7 +116,8 @@ void canto__tls_free(canto__tls *tls);
 int canto__tls_feed(canto__tls *tls, const void *cipher, size_t len);
 
 /* Step the handshake. Flush canto__tls_out() after every call, whatever it
- * returned: on failure it may hold an alert for the peer.
+ * returned: on failure it may hold an alert for the peer. Once it returns 0,
+ * call canto__tls_read(): the last feed may already have carried data.
  * @return 0 (done; also on later calls), CANTO__TLS_AGAIN (feed more),
  * CANTO_ECERT (certificate refused; canto__tls_error_text() says why),
  * CANTO_ETLS (any other failure, including EOF), CANTO_ENOMEM. */

@@ -862,6 +862,38 @@ static int test_bye_and_eof(void)
     return 0;
 }
 
+/* Post-handshake messages (TLS 1.3 KeyUpdate here; NewSessionTicket from
+ * real servers) fed together with data: GnuTLS stops after each message,
+ * and the layer must go on with the queued records instead of asking for
+ * more input that will not come. */
+static int test_post_handshake_messages(void)
+{
+    canto__tls_config cfg = client_cfg("localhost");
+    pair p;
+    REQUIRE(connect_pair(&p, &cfg, C_LOCALHOST, NULL) == 0);
+    CHECK_INT(gnutls_session_key_update(p.s->session, 0), 0);
+    CHECK_INT(gnutls_session_key_update(p.s->session, 0), 0);
+    CHECK_INT(canto__tls_write(p.s, "after", 5), 0);
+    move(p.s, p.c, 65536); /* all in one feed */
+    char buf[16];
+    size_t n = 0;
+    CHECK_INT(canto__tls_read(p.c, buf, sizeof(buf), &n), 0);
+    CHECK(n == 5 && memcmp(buf, "after", 5) == 0);
+    CHECK_INT(canto__tls_read(p.c, buf, sizeof(buf), &n), CANTO__TLS_AGAIN);
+    CHECK(transfer(p.c, p.s, 1000, 100, 50, 64)); /* keys still agree */
+    pair_free(&p);
+
+    /* The same during the handshake: the server's first data arrives in the
+     * feed that completes the client's handshake. */
+    REQUIRE(canto__tls_new(&A, NULL, &cfg, &p.c) == 0);
+    p.s = server_new(C_LOCALHOST, NULL, NULL);
+    REQUIRE(p.s != NULL);
+    run_handshake(&p, 65536);
+    CHECK_INT(p.crc, 0);
+    pair_free(&p);
+    return 0;
+}
+
 static int test_renegotiation_refused(void)
 {
     canto__tls_config cfg = client_cfg("localhost");
@@ -1155,6 +1187,7 @@ int main(void)
     RUN(test_binding_tls12);
     RUN(test_data_both_ways);
     RUN(test_bye_and_eof);
+    RUN(test_post_handshake_messages);
     RUN(test_renegotiation_refused);
     RUN(test_config_errors);
     RUN(test_insecure);
