@@ -102,7 +102,9 @@ typedef struct canto__tls_config {
 
 /* Create a session. Strings and pins in @p cfg are copied; cert/key files are
  * read now. @p log is copied (NULL: silent).
- * @return 0, CANTO_EINVAL (missing domain, server without a certificate),
+ * @return 0, CANTO_EINVAL (missing or non-ASCII domain, server without a
+ * certificate, a client that could trust nothing: no_system_trust without
+ * ca_file, pins or a context trust store),
  * CANTO_ENOTFOUND (a file cannot be read), CANTO_ETLS (GnuTLS refused a file
  * or a setting; see the log), CANTO_ENOMEM. Free with canto__tls_free(). */
 int canto__tls_new(const canto__alloc *a, const canto__log *log, const canto__tls_config *cfg,
