@@ -101,6 +101,11 @@ int canto__reader_new(const canto__alloc *alloc, const canto__reader_options *op
     r->max_depth = opts && opts->max_depth ? opts->max_depth : CANTO__READER_MAX_DEPTH;
     r->fragment = opts && opts->fragment;
     r->top = r->fragment ? 1 : 2;
+    /* The same pointer a declared xmlns='jabber:client' gives, so comparisons
+     * by pointer work for both. */
+    r->client_ns = canto__intern(CANTO_NS_CLIENT, sizeof(CANTO_NS_CLIENT) - 1);
+    if (!r->client_ns)
+        r->client_ns = CANTO_NS_CLIENT;
     /* Deeper elements are refused before anything is stored for them. */
     r->ns_declared = canto__calloc(&a, (size_t)r->max_depth + 2, sizeof(uint16_t));
     if (!r->ns_declared || new_context(r)) {

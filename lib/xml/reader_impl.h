@@ -88,6 +88,7 @@ struct canto__reader {
     unsigned ns_in_scope;       /* namespace declarations on the open elements */
     uint16_t *ns_declared;      /* per depth, max_depth + 2 entries */
 
+    const char *client_ns; /* the interned "jabber:client" (fragment default) */
     const char *stream_ns; /* interned or stream_ns_buf */
     char *stream_ns_buf;
 

@@ -190,7 +190,7 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix, con
     if (uri)
         nsv = name_of(r, doc, uri);
     else if (r->fragment && !r->explicit_ns_depth)
-        nsv = CANTO_NS_CLIENT;
+        nsv = r->client_ns;
     canto_stanza *e = name && (nsv || !uri) ? canto__elem_new(doc, r->cur, name, nsv) : NULL;
     if (!e) {
         if (depth == r->top)

@@ -9,6 +9,7 @@
 
 #include <canto/canto.h>
 #include "xml/reader.h"
+#include "xml/tree.h"
 
 #define NS_STREAM_DECL "xmlns:stream='http://etherx.jabber.org/streams'"
 #define HDR                                                                                        \
@@ -289,6 +290,9 @@ static int test_transcript_content(void)
 
     canto_stanza **k = rec.kept;
     CHECK(canto_stanza_is(k[0], "features", CANTO_NS_STREAMS));
+    /* Common names and namespaces point at the interned copies. */
+    CHECK(canto_stanza_ns(k[1]) == canto__intern("jabber:client", 13));
+    CHECK(canto_stanza_name(k[4]) == canto__intern("message", 7));
     CHECK(canto_stanza_find(k[0], "{urn:ietf:params:xml:ns:xmpp-tls}starttls/required") != NULL);
     CHECK_STR(canto_stanza_text(canto_stanza_find(k[0], "mechanisms/mechanism")),
               "SCRAM-SHA-1-PLUS");
@@ -850,6 +854,7 @@ static int test_parse(void)
                                "<item xmlns=''/></query><error/></iq>",
                                (size_t)-1, &s) == 0);
     CHECK_STR(canto_stanza_ns(s), CANTO_NS_CLIENT);
+    CHECK(canto_stanza_ns(s) == canto__intern("jabber:client", 13)); /* interned */
     CHECK_STR(canto_stanza_ns(canto_stanza_child(s, "error", NULL)), CANTO_NS_CLIENT);
     CHECK_STR(canto_stanza_ns(canto_stanza_find(s, "query/item")), NULL);
     canto_stanza_free(s);
