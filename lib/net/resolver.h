@@ -86,13 +86,14 @@ const canto__log *canto__resolver_log(const canto__resolver *r);
 /* Look up SRV records of @p name (e.g. "_xmpp-client._tcp.example.org").
  * @p out (may be NULL) receives a handle that stays valid until the callback
  * returns or the query is cancelled; the resolver owns it.
- * @return 0, CANTO_EINVAL (bad name), CANTO_ENOMEM, CANTO_EIO (no random id). */
+ * @return 0, CANTO_EINVAL (bad name), CANTO_ENOMEM. */
 int canto__resolver_srv(canto__resolver *r, const char *name, canto__srv_fn cb, void *ud,
                         canto__dns_query **out);
 /* Addresses of @p host: an IPv4 or IPv6 literal is returned as is, then the
  * hosts file is consulted, "localhost" names fall back to the loopback
  * addresses, and only then A and/or AAAA queries go out, in parallel. The
- * result succeeds if either family produced an address. Handle as above. */
+ * result succeeds if either family produced an address. Handle as above.
+ * @return 0, CANTO_EINVAL (bad name, or neither family wanted), CANTO_ENOMEM. */
 int canto__resolver_addrs(canto__resolver *r, const char *host, int want_v4, int want_v6,
                           canto__addrs_fn cb, void *ud, canto__dns_query **out);
 /* Cancel a pending query: its callback will not run and @p q is freed. NULL,

@@ -383,7 +383,7 @@ static int test_eyeballs_refused(void)
     run_until(loop, &r.calls, 3000);
     CHECK_INT(r.err, 0);
     CHECK_INT(r.addr.ss_family, AF_INET);
-    CHECK(r.when - t0 < 1000);
+    CHECK(r.when - t0 < 2500); /* the attempt delay is 5 s */
     if (r.fd >= 0)
         close(r.fd);
     canto__eyeballs_free(e);
@@ -429,7 +429,7 @@ static int test_eyeballs_black_hole(void)
     CHECK_INT(r.err, 0);
     CHECK_INT(r.addr.ss_family, AF_INET);
     fprintf(stderr, "  v4 won after %llu ms\n", (unsigned long long)(r.when - t0));
-    CHECK(r.when - t0 >= 140 && r.when - t0 < 1000);
+    CHECK(r.when - t0 >= 140 && r.when - t0 < 2500); /* the attempt timeout is 10 s */
     if (r.fd >= 0)
         close(r.fd);
     canto__eyeballs_free(e);
@@ -443,7 +443,7 @@ static int test_eyeballs_black_hole(void)
     run_until(loop, &t.calls, 3000);
     CHECK_INT(t.err, CANTO_ETIMEDOUT);
     CHECK(strstr(t.reason, "no answer within 200 ms") != NULL);
-    CHECK(t.when - t0 >= 190 && t.when - t0 < 1500);
+    CHECK(t.when - t0 >= 190 && t.when - t0 < 3000);
     canto__eyeballs_free(e);
 
     /* Freed while attempts are pending: no callback. */

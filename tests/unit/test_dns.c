@@ -1046,7 +1046,7 @@ static int test_resolver_timeouts(void)
     /* Two rounds over both servers, 100 ms each. */
     CHECK_INT(a.queries, 2);
     CHECK_INT(b.queries, 2);
-    CHECK(took >= 380 && took < 1500);
+    CHECK(took >= 380 && took < 3000); /* generous: valgrind and loaded CI */
 
     /* A server that answers SERVFAIL is skipped for the next one... */
     a.mode = FAKE_SERVFAIL;
@@ -1086,7 +1086,7 @@ static int test_resolver_timeouts(void)
     REQUIRE(canto__resolver_srv(r, "_xmpp-client._tcp.example.test", on_srv, &fast, NULL) == 0);
     run_until(loop, &fast.calls, 3000);
     CHECK_INT(fast.err, 0);
-    CHECK(canto_loop_now(loop) - t0 < 1000);
+    CHECK(canto_loop_now(loop) - t0 < 2500); /* the timeout is 5000 */
     canto__resolver_free(r);
 
     fake_stop(&a);
