@@ -16,5 +16,9 @@
 #include <canto/stanza.h>
 #include <canto/jid.h>
 #include <canto/loop.h>
+#include <canto/stream.h>
+#include <canto/sasl.h>
+#include <canto/tls.h>
+#include <canto/client.h>
 
 #endif

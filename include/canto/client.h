@@ -1,0 +1,239 @@
+/**
+ * @file canto/client.h
+ * @brief The XMPP client: connect, log in, send and receive stanzas.
+ *
+ * A canto_client is one account's connection to its server. It is attached to a
+ * canto_loop (built-in or the application's) and never blocks: connect() starts
+ * DNS, TCP, TLS, SASL and resource binding in the background and the state
+ * callback reports progress.
+ *
+ * Threads: a client is used only from the thread that runs its loop; every
+ * callback is called on that thread, from inside the loop's dispatch.
+ *
+ * Ownership: strings in option structs are copied by canto_client_new(); stanzas
+ * passed to send functions are not kept (the caller still owns them); stanzas
+ * handed to callbacks are valid until the callback returns (canto_stanza_ref()
+ * keeps one). A client may be freed from inside one of its own callbacks.
+ */
+#ifndef CANTO_CLIENT_H
+#define CANTO_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <canto/export.h>
+#include <canto/memory.h>
+#include <canto/log.h>
+#include <canto/loop.h>
+#include <canto/stanza.h>
+#include <canto/stream.h>
+#include <canto/jid.h>
+
+CANTO_BEGIN_DECLS
+
+/** A client connection. Opaque. */
+typedef struct canto_client canto_client;
+
+/** Where a client is in its life. */
+typedef enum canto_client_state {
+    CANTO_CLIENT_DISCONNECTED = 0, /**< Not connected (initial and final state). */
+    CANTO_CLIENT_CONNECTING,       /**< Resolving and opening TCP. */
+    CANTO_CLIENT_NEGOTIATING,      /**< TLS, authentication, resource binding. */
+    CANTO_CLIENT_CONNECTED,        /**< Logged in: stanzas flow. */
+    CANTO_CLIENT_DISCONNECTING,    /**< Closing the stream gracefully. */
+} canto_client_state;
+
+/** @return a static name for a state ("connected", ...). */
+CANTO_EXPORT const char *canto_client_state_name(canto_client_state state);
+
+/**
+ * Why a client reached CANTO_CLIENT_DISCONNECTED. Pointers are borrowed and
+ * valid during the state callback only.
+ */
+typedef struct canto_disconnect_info {
+    unsigned version;                 /**< CANTO_DISCONNECT_INFO_VERSION */
+    int error;                        /**< 0 after canto_client_disconnect(), else CANTO_E* */
+    canto_stream_condition condition; /**< stream error, or CANTO_STREAM_COND_NONE */
+    int by_peer;                      /**< 1 if the server sent the stream error */
+    const char *sasl_condition;       /**< SASL failure condition ("not-authorized"...), or NULL */
+    const char *text;                 /**< the server's explanation, or NULL */
+    const char *detail;               /**< one English sentence describing what happened */
+} canto_disconnect_info;
+
+/** Version of canto_disconnect_info filled in by this library. */
+#define CANTO_DISCONNECT_INFO_VERSION 1u
+
+/**
+ * State changes. @p info is non-NULL only for CANTO_CLIENT_DISCONNECTED.
+ * The client may be freed from inside this callback.
+ */
+typedef void (*canto_client_state_fn)(void *user_data, canto_client *client,
+                                      canto_client_state state, const canto_disconnect_info *info);
+
+/**
+ * Raw XML as it is sent (@p outgoing = 1) and received, after TLS, for
+ * debugging. Authentication payloads are replaced by "[redacted]".
+ */
+typedef void (*canto_xml_trace_fn)(void *user_data, int outgoing, const char *xml, size_t len);
+
+/** How the connection is protected. */
+typedef enum canto_tls_policy {
+    CANTO_TLS_REQUIRED = 0, /**< STARTTLS or Direct TLS (per DNS); fail if unavailable. */
+    CANTO_TLS_DIRECT = 1,   /**< Direct TLS only (XEP-0368), e.g. to a port 5223. */
+    /** No TLS at all. Passwords then cross the network in a form an observer
+     *  can attack; for tests against a local server only. */
+    CANTO_TLS_INSECURE_PLAINTEXT = 2,
+} canto_tls_policy;
+
+/**
+ * Options for canto_client_new(). Initialize with CANTO_CLIENT_OPTIONS_INIT and
+ * set what you need; every string is copied.
+ */
+typedef struct canto_client_options {
+    unsigned version;             /**< CANTO_CLIENT_OPTIONS_VERSION */
+    const canto_allocator *alloc; /**< NULL: malloc */
+
+    const char *password; /**< copied, and wiped from Canto's memory after use */
+    /**
+     * Alternative to @ref password: called when the password is needed; write
+     * it NUL-terminated into @p buf (at most @p cap bytes) and return 0, or a
+     * negative value to abort authentication.
+     */
+    int (*password_fn)(void *user_data, char *buf, size_t cap);
+    void *password_user_data; /**< passed to @ref password_fn */
+    const char *resource;     /**< requested resource; NULL lets the server choose */
+    /** NULL-terminated allow-list of SASL mechanisms; NULL allows all. */
+    const char *const *sasl_mechanisms;
+
+    const char *host; /**< connect here instead of looking up SRV records */
+    unsigned port;    /**< with @ref host; 0: 5222 (5223 with CANTO_TLS_DIRECT) */
+    canto_tls_policy tls;
+    const char *ca_file;          /**< extra trusted CAs (PEM) */
+    int no_system_trust;          /**< 1: trust only @ref ca_file */
+    const char *client_cert_file; /**< PEM client certificate for SASL EXTERNAL */
+    const char *client_key_file;  /**< its PEM key */
+    const char *resolver; /**< "IP" or "IP:PORT" of a DNS server to use instead of resolv.conf */
+
+    uint32_t connect_timeout_ms; /**< DNS+TCP+negotiation; 0: 30 s */
+    uint32_t keepalive_ms;       /**< whitespace keepalive after idle output; 0: 60 s */
+    size_t max_stanza_bytes;     /**< largest accepted incoming stanza; 0: 1 MiB */
+
+    canto_log_fn log;             /**< NULL: silent */
+    void *log_user_data;          /**< passed to @ref log */
+    canto_log_level log_level;    /**< lowest level passed to @ref log */
+    canto_xml_trace_fn xml_trace; /**< NULL: none */
+    void *xml_trace_user_data;    /**< passed to @ref xml_trace */
+} canto_client_options;
+
+/** Version of canto_client_options understood by this header. */
+#define CANTO_CLIENT_OPTIONS_VERSION 1u
+/** Initializer for canto_client_options. */
+#define CANTO_CLIENT_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        CANTO_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,                 \
+            CANTO_TLS_REQUIRED, NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, CANTO_LOG_INFO,    \
+            NULL, NULL                                                                             \
+    }
+
+/**
+ * Create a client for account @p jid (bare or with a resource).
+ * @param loop the loop that drives it; must outlive the client.
+ * @param out receives the client; free with canto_client_free().
+ * @return 0, CANTO_EINVAL (NULL, bad option version), CANTO_EJID_LOCAL /
+ *         CANTO_EJID_DOMAIN / CANTO_EJID_RESOURCE, CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_new(canto_loop *loop, const char *jid,
+                                  const canto_client_options *opts, canto_client **out);
+
+/** Free a client, closing its connection abruptly. NULL is allowed. */
+CANTO_EXPORT void canto_client_free(canto_client *client);
+
+/** Set (or clear with NULL) the state callback. @return 0, CANTO_EINVAL. */
+CANTO_EXPORT int canto_client_set_state_callback(canto_client *client, canto_client_state_fn fn,
+                                                 void *user_data);
+
+/**
+ * Start connecting. Progress and the outcome come through the state callback.
+ * @return 0, CANTO_ESTATE (not disconnected), CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_connect(canto_client *client);
+
+/**
+ * Close gracefully: send `</stream:stream>`, wait briefly for the server's, then
+ * close TCP and report CANTO_CLIENT_DISCONNECTED with error 0.
+ * @return 0, CANTO_ESTATE (already disconnected).
+ */
+CANTO_EXPORT int canto_client_disconnect(canto_client *client);
+
+/** @return the current state. */
+CANTO_EXPORT canto_client_state canto_client_get_state(const canto_client *client);
+
+/**
+ * The full JID the server bound (when connected), else the configured one.
+ * @return borrowed; valid until the next state change.
+ */
+CANTO_EXPORT const canto_jid *canto_client_jid(const canto_client *client);
+
+/**
+ * A sentence describing the last failure, for messages to users.
+ * @return borrowed; valid until the next call into the client; never NULL.
+ */
+CANTO_EXPORT const char *canto_client_last_error(const canto_client *client);
+
+/**
+ * Queue a stanza for sending. The stanza is serialized at once; the caller keeps
+ * ownership.
+ * @return 0, CANTO_EINVAL, CANTO_ENOTCONN (not connected), CANTO_ETOOBIG
+ *         (larger than the server accepts), CANTO_EQUEUEFULL, CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_send(canto_client *client, const canto_stanza *stanza);
+
+/* ------------------------------------------------------------------------- */
+/** @name Receiving stanzas */
+/**@{*/
+
+/** Which stanzas a handler wants; NULL fields match anything. */
+typedef struct canto_handler_match {
+    unsigned version; /**< CANTO_HANDLER_MATCH_VERSION */
+    const char *name; /**< "message", "presence", "iq" */
+    const char *type; /**< the `type` attribute ("chat", "get", ...) */
+    const char *ns;   /**< namespace of the first child element */
+    const char *from; /**< bare JID (matches any resource) or full JID */
+    const char *id;   /**< the `id` attribute */
+    int priority;     /**< higher runs first; equal priorities run in the order added */
+} canto_handler_match;
+
+/** Version of canto_handler_match understood by this header. */
+#define CANTO_HANDLER_MATCH_VERSION 1u
+/** Initializer for canto_handler_match. */
+#define CANTO_HANDLER_MATCH_INIT                                                                   \
+    {                                                                                              \
+        CANTO_HANDLER_MATCH_VERSION, NULL, NULL, NULL, NULL, NULL, 0                               \
+    }
+
+/**
+ * Handles one stanza; valid until return. Return 1 if the stanza was consumed
+ * (no later handler sees it), 0 to pass it on.
+ */
+typedef int (*canto_handler_fn)(void *user_data, canto_client *client, canto_stanza *stanza);
+
+/**
+ * Add a handler. Matches are copied. Safe inside any callback: a handler added
+ * during dispatch first sees the next stanza.
+ * @param id receives an id for canto_client_remove_handler() (may be NULL).
+ * @return 0, CANTO_EINVAL, CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_add_handler(canto_client *client, const canto_handler_match *match,
+                                          canto_handler_fn fn, void *user_data, unsigned *id);
+
+/**
+ * Remove a handler, also from inside any callback (a removed handler is not
+ * called again, not even for the stanza being dispatched).
+ * @return 0, CANTO_ENOTFOUND.
+ */
+CANTO_EXPORT int canto_client_remove_handler(canto_client *client, unsigned id);
+
+/**@}*/
+
+CANTO_END_DECLS
+
+#endif

@@ -1,0 +1,312 @@
+/* Getting a client connected: connection plan, stream set-up, moving on to the
+ * next server when one fails, see-other-host, and reporting the outcome. */
+#include "client/client_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <canto/error.h>
+
+#define MAX_REDIRECTS 5
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    if (!src) {
+        dst[0] = '\0';
+        return;
+    }
+    snprintf(dst, cap, "%s", src);
+}
+
+/* --- stream events -------------------------------------------------------- */
+
+static void on_established(void *ud, const char *jid)
+{
+    canto_client *c = ud;
+    canto_jid *bound = NULL;
+    if (jid && canto_jid_parse(NULL, jid, &bound) == 0) {
+        canto_jid_free(c->bound);
+        c->bound = bound;
+    }
+    c->established_once = 1;
+    c->redirects = 0;
+    canto__connect_plan_free(c->plan);
+    c->plan = NULL;
+    canto__client_set_state(c, CANTO_CLIENT_CONNECTED, NULL);
+}
+
+static void on_stanza(void *ud, canto_stanza *st)
+{
+    canto_client *c = ud;
+    canto__client_dispatch(c, st);
+    canto_stanza_free(st);
+}
+
+static void on_closed(void *ud, const canto__stream_end *end)
+{
+    canto_client *c = ud;
+    /* Strings in @p end die with the stream's call stack; keep copies. */
+    c->end = *end;
+    copy_str(c->end_text, sizeof(c->end_text), end->text);
+    copy_str(c->end_detail, sizeof(c->end_detail), end->detail);
+    copy_str(c->end_sasl, sizeof(c->end_sasl), end->sasl_condition);
+    copy_str(c->end_host, sizeof(c->end_host), end->see_other_host);
+    c->end.text = end->text ? c->end_text : NULL;
+    c->end.detail = c->end_detail;
+    c->end.sasl_condition = end->sasl_condition ? c->end_sasl : NULL;
+    c->end.see_other_host = end->see_other_host ? c->end_host : NULL;
+    c->stream_done = 1;
+}
+
+static void on_trace(void *ud, int outgoing, const char *data, size_t len)
+{
+    canto_client *c = ud;
+    if (c->trace)
+        c->trace(c->trace_ud, outgoing, data, len);
+}
+
+/* --- connecting ---------------------------------------------------------- */
+
+static void on_plan(void *ud, int err, const canto__connect_result *res, const char *reason);
+
+static void report_disconnected(canto_client *c, int error, const canto__stream_end *end,
+                                const char *detail)
+{
+    canto_disconnect_info info = {
+        CANTO_DISCONNECT_INFO_VERSION, error, CANTO_STREAM_COND_NONE, 0, NULL, NULL, detail};
+    if (end) {
+        info.condition = end->condition;
+        info.by_peer = end->received;
+        info.sasl_condition = end->sasl_condition;
+        info.text = end->text;
+    }
+    if (error)
+        canto__client_set_error(c, "%s", detail);
+    canto__client_set_state(c, CANTO_CLIENT_DISCONNECTED, &info);
+}
+
+static int make_plan(canto_client *c)
+{
+    if (!c->resolver) {
+        canto__resolver_config rc = CANTO__RESOLVER_CONFIG_INIT;
+        rc.nameservers = c->resolver_addr;
+        rc.log = &c->log;
+        int err = canto__resolver_new(c->loop, &rc, &c->resolver);
+        if (err)
+            return err;
+    }
+    canto__connect_config cc = CANTO__CONNECT_CONFIG_INIT;
+    cc.log = &c->log;
+    cc.plan_timeout_ms = c->connect_timeout_ms;
+    if (c->redirect_host) {
+        cc.host = c->redirect_host;
+        cc.port = (uint16_t)c->redirect_port;
+    } else if (c->host) {
+        cc.host = c->host;
+        cc.port = (uint16_t)c->port;
+        cc.direct_tls = c->tls == CANTO_TLS_DIRECT;
+    }
+    return canto__connect_plan_new(c->resolver, canto_jid_domain_ascii(c->jid), &cc, on_plan, c,
+                                   &c->plan);
+}
+
+int canto__client_start(canto_client *c)
+{
+    c->retrying = 0;
+    canto__client_set_state(c, CANTO_CLIENT_CONNECTING, NULL);
+    int rc = make_plan(c);
+    if (rc) {
+        canto__client_set_error(c, "could not start connecting: %s", canto_strerror(rc));
+        c->state = CANTO_CLIENT_DISCONNECTED;
+        return rc;
+    }
+    return 0;
+}
+
+static int open_stream(canto_client *c, const canto__connect_result *res)
+{
+    canto__tls_config tc = CANTO__TLS_CONFIG_INIT;
+    tc.domain = canto_jid_domain_ascii(c->jid); /* never the SRV target or redirect host */
+    tc.ca_file = c->ca_file;
+    tc.no_system_trust = c->no_system_trust;
+    tc.ctx = c->tls_ctx;
+    tc.cert_file = c->cert_file;
+    tc.key_file = c->key_file;
+    tc.alpn = res->direct_tls ? "xmpp-client" : NULL;
+    c->tls_config = tc;
+
+    canto__sasl_config sc = {0};
+    sc.authcid = canto_jid_local(c->jid);
+    sc.password = c->password;
+    sc.password_fn = c->password_fn;
+    sc.password_ud = c->password_ud;
+    sc.mechanisms = (const char *const *)c->mechanisms;
+    sc.client_cert = c->cert_file != NULL;
+    c->sasl_config = sc;
+
+    canto__stream_config cfg = {0};
+    cfg.role = CANTO__STREAM_INITIATOR;
+    cfg.domain = canto_jid_domain(c->jid);
+    cfg.from = canto_jid_bare_str(c->jid);
+    cfg.resource = c->resource;
+    cfg.tls = c->tls == CANTO_TLS_INSECURE_PLAINTEXT ? CANTO__TLS_NONE
+              : res->direct_tls                      ? CANTO__TLS_DIRECT
+                                                     : CANTO__TLS_STARTTLS;
+    cfg.tls_config = &c->tls_config;
+    cfg.sasl_config = &c->sasl_config;
+    cfg.max_stanza_bytes = c->max_stanza_bytes;
+    cfg.keepalive_ms = c->keepalive_ms;
+    canto__stream_events ev = {on_established, on_stanza, on_closed, c->trace ? on_trace : NULL};
+    c->stream_done = 0;
+    int rc = canto__stream_new(&c->alloc, &c->log, &cfg, &ev, c, &c->stream);
+    if (rc)
+        return rc;
+    rc = canto__client_io_attach(c, res->fd);
+    if (rc)
+        return rc;
+    canto__client_set_state(c, CANTO_CLIENT_NEGOTIATING, NULL);
+    rc = canto__stream_start(c->stream, canto_loop_now(c->loop));
+    if (!c->freed)
+        canto__client_io_sync(c);
+    return 0;
+}
+
+static void on_plan(void *ud, int err, const canto__connect_result *res, const char *reason)
+{
+    canto_client *c = ud;
+    canto__client_enter(c);
+    if (err && c->retrying) {
+        /* The servers after the first failed too; the first failure (a
+         * certificate problem, say) is the one worth reporting. */
+        canto__connect_plan_free(c->plan);
+        c->plan = NULL;
+        report_disconnected(c, c->end.error, &c->end, c->end_detail);
+        canto__client_leave(c);
+        return;
+    }
+    if (err) {
+        char detail[400];
+        snprintf(detail, sizeof(detail), "could not connect to %s: %s", canto_jid_domain(c->jid),
+                 reason ? reason : canto_strerror(err));
+        canto__connect_plan_free(c->plan);
+        c->plan = NULL;
+        report_disconnected(c, err, NULL, detail);
+        canto__client_leave(c);
+        return;
+    }
+    canto__logf(&c->log, CANTO_LOG_INFO, "client", "connected to %s port %u%s", res->host,
+                (unsigned)res->port, res->direct_tls ? " (Direct TLS)" : "");
+    int rc = open_stream(c, res);
+    if (rc && !c->freed) {
+        if (c->fd < 0) {
+            /* The fd was never attached: it is still ours to close. */
+            canto__client_io_attach(c, res->fd);
+        }
+        canto__client_teardown(c);
+        report_disconnected(c, rc, NULL, "could not set up the stream");
+    }
+    canto__client_leave(c);
+}
+
+/* --- after the stream ---------------------------------------------------- */
+
+void canto__client_teardown(canto_client *c)
+{
+    canto__client_io_detach(c);
+    canto__stream_free(c->stream);
+    c->stream = NULL;
+    c->stream_done = 0;
+    canto__connect_plan_free(c->plan);
+    c->plan = NULL;
+}
+
+/* Failures that belong to one server (another may do better) as opposed to the
+ * account or the user's choice. */
+static int worth_next_server(const canto__stream_end *end)
+{
+    switch (end->error) {
+    case CANTO_ETLS:
+    case CANTO_ECERT:
+    case CANTO_EIO:
+    case CANTO_ECLOSED:
+    case CANTO_ETIMEDOUT:
+        return end->condition == CANTO_STREAM_COND_NONE;
+    default:
+        return 0;
+    }
+}
+
+static int parse_host_port(canto_client *c, const char *text)
+{
+    /* "host", "host:port", "[v6]" or "[v6]:port" (RFC 6120 §4.9.3.19). */
+    char host[300];
+    unsigned port = 5222;
+    const char *colon = NULL;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close)
+            return CANTO_EPROTO;
+        snprintf(host, sizeof(host), "%.*s", (int)(close - text - 1), text + 1);
+        if (close[1] == ':')
+            colon = close + 1;
+    } else {
+        colon = strrchr(text, ':');
+        snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - text) : (int)strlen(text), text);
+    }
+    if (colon) {
+        char *endp;
+        unsigned long p = strtoul(colon + 1, &endp, 10);
+        if (*endp || p == 0 || p > 65535)
+            return CANTO_EPROTO;
+        port = (unsigned)p;
+    }
+    if (!host[0])
+        return CANTO_EPROTO;
+    canto__dealloc(&c->alloc, c->redirect_host);
+    c->redirect_host = canto__strndup(&c->alloc, host, strlen(host));
+    c->redirect_port = port;
+    return c->redirect_host ? 0 : CANTO_ENOMEM;
+}
+
+void canto__client_stream_over(canto_client *c)
+{
+    canto__stream_end *end = &c->end;
+    canto__client_io_detach(c);
+    canto__stream_free(c->stream);
+    c->stream = NULL;
+    c->stream_done = 0;
+
+    if (end->condition == CANTO_STREAM_COND_SEE_OTHER_HOST && end->see_other_host &&
+        !c->user_closing) {
+        if (c->redirects >= MAX_REDIRECTS) {
+            report_disconnected(c, CANTO_ESTREAM, end, "too many see-other-host redirects");
+            return;
+        }
+        c->redirects++;
+        canto__connect_plan_free(c->plan);
+        c->plan = NULL;
+        if (parse_host_port(c, end->see_other_host) == 0 && make_plan(c) == 0) {
+            canto__logf(&c->log, CANTO_LOG_INFO, "client", "redirected to %s", end->see_other_host);
+            canto__client_set_state(c, CANTO_CLIENT_CONNECTING, NULL);
+            return;
+        }
+        report_disconnected(c, CANTO_EPROTO, end,
+                            "a see-other-host redirect could not be followed");
+        return;
+    }
+    if (c->plan && !c->established_once && !c->user_closing && worth_next_server(end)) {
+        canto__logf(&c->log, CANTO_LOG_WARN, "client", "%s; trying the next server", end->detail);
+        canto__client_set_error(c, "%s", end->detail);
+        if (canto__connect_plan_next(c->plan, end->error == CANTO_ECERT) == 0) {
+            c->retrying = 1;
+            canto__client_set_state(c, CANTO_CLIENT_CONNECTING, NULL);
+            return;
+        }
+    }
+    canto__connect_plan_free(c->plan);
+    c->plan = NULL;
+    int error =
+        c->user_closing && (end->error == 0 || end->error == CANTO_ECLOSED) ? 0 : end->error;
+    report_disconnected(c, error, end, error ? end->detail : "disconnected");
+}

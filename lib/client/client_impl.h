@@ -1,0 +1,115 @@
+/* Private layout of canto_client, shared by client.c (object, options, state),
+ * client_connect.c (connection plan, stream set-up, redirects), client_io.c
+ * (socket, watch, timer) and dispatch.c (handlers). */
+#ifndef CANTO_CLIENT_CLIENT_IMPL_H
+#define CANTO_CLIENT_CLIENT_IMPL_H
+
+#include <canto/client.h>
+#include "base/alloc.h"
+#include "base/log.h"
+#include "loop/loop.h"
+#include "net/connect_plan.h"
+#include "net/tls.h"
+#include "stream/sasl.h"
+#include "stream/stream.h"
+
+typedef struct canto__handler {
+    unsigned id;
+    int priority;
+    unsigned generation; /* dispatches started before it was added skip it */
+    int removed;
+    char *name, *type, *ns, *from, *id_attr;
+    int from_bare; /* `from` has no resource: match any resource */
+    canto_handler_fn fn;
+    void *ud;
+} canto__handler;
+
+struct canto_client {
+    canto__alloc alloc;
+    canto__log log;
+    canto_loop *loop;
+    canto_jid *jid;   /* as configured */
+    canto_jid *bound; /* after binding */
+
+    /* Copied options. */
+    char *password; /* wiped before it is freed */
+    int (*password_fn)(void *ud, char *buf, size_t cap);
+    void *password_ud;
+    char *resource;
+    char **mechanisms; /* NULL-terminated, or NULL */
+    char *host;
+    unsigned port;
+    canto_tls_policy tls;
+    char *ca_file;
+    int no_system_trust;
+    char *cert_file, *key_file;
+    char *resolver_addr;
+    uint32_t connect_timeout_ms, keepalive_ms;
+    size_t max_stanza_bytes;
+    canto_xml_trace_fn trace;
+    void *trace_ud;
+
+    canto_client_state state;
+    canto_client_state_fn state_fn;
+    void *state_ud;
+    char last_error[512];
+
+    canto__resolver *resolver;
+    canto__connect_plan *plan;
+    int fd;
+    canto__watch *watch;
+    unsigned watched; /* events currently requested */
+    canto__timer timer;
+    canto__stream *stream;
+    canto__tls_ctx *tls_ctx; /* trust store and priorities shared by every connection */
+    canto__tls_config tls_config;
+    canto__sasl_config sasl_config;
+    char *redirect_host; /* see-other-host target, if any */
+    unsigned redirect_port;
+    unsigned redirects;
+    int established_once;
+    int user_closing; /* canto_client_disconnect() was called */
+
+    /* The stream ended inside one of its own calls; handled once it returns. */
+    int stream_done;
+    int retrying; /* the plan moved on after a stream failure kept in `end` */
+    canto__stream_end end;
+    char end_text[256], end_detail[512], end_sasl[64], end_host[300];
+
+    canto__handler *handlers;
+    size_t nhandlers, handler_cap;
+    unsigned next_handler_id;
+    unsigned generation;
+    int dispatching;
+
+    int depth; /* nesting of entries from the loop */
+    int freed; /* canto_client_free() was called while depth > 0 */
+};
+
+/* client.c */
+void canto__client_set_state(canto_client *c, canto_client_state st,
+                             const canto_disconnect_info *info);
+void canto__client_set_error(canto_client *c, const char *fmt, ...) CANTO_PRINTF(2, 3);
+/* Entry/exit around every callback from the loop, so that the client can be
+ * freed from inside application callbacks. leave() returns 1 if the client is
+ * gone. */
+void canto__client_enter(canto_client *c);
+int canto__client_leave(canto_client *c);
+
+/* client_connect.c */
+int canto__client_start(canto_client *c);
+void canto__client_teardown(canto_client *c);
+/* The stream ended (stream_done is set): reconnect elsewhere or report. */
+void canto__client_stream_over(canto_client *c);
+
+/* client_io.c */
+int canto__client_io_attach(canto_client *c, int fd);
+void canto__client_io_detach(canto_client *c);
+/* Write what the stream has for the socket and re-arm watch and timer. */
+void canto__client_io_sync(canto_client *c);
+
+/* dispatch.c */
+void canto__client_dispatch(canto_client *c, canto_stanza *st);
+void canto__client_handlers_free(canto_client *c);
+
+#endif
