@@ -234,6 +234,68 @@ CANTO_EXPORT int canto_client_remove_handler(canto_client *client, unsigned id);
 
 /**@}*/
 
+/* ------------------------------------------------------------------------- */
+/** @name Requests (iq get/set with exactly one answer) */
+/**@{*/
+
+/** How a request ended. */
+typedef enum canto_iq_outcome {
+    CANTO_IQ_RESULT = 0,   /**< The entity answered with type "result". */
+    CANTO_IQ_ERROR = 1,    /**< The entity answered with type "error". */
+    CANTO_IQ_TIMEOUT = 2,  /**< No answer within the request's timeout. */
+    CANTO_IQ_CANCELED = 3, /**< The connection ended, or the client was freed, first. */
+} canto_iq_outcome;
+
+/** What a request's callback receives; valid during the callback only. */
+typedef struct canto_iq_response {
+    unsigned version;         /**< CANTO_IQ_RESPONSE_VERSION */
+    canto_iq_outcome outcome; /**< how it ended */
+    canto_stanza *stanza;     /**< the answer (RESULT, ERROR), else NULL; ref it to keep */
+    canto_stanza_error error; /**< filled in for ERROR */
+    const char *id;           /**< the id the request was sent with */
+} canto_iq_response;
+
+/** Version of canto_iq_response filled in by this library. */
+#define CANTO_IQ_RESPONSE_VERSION 1u
+
+/**
+ * Receives the one answer to a request. Called exactly once per request that
+ * canto_client_send_iq() accepted, unless canto_client_cancel_iq() removed it
+ * first. May send further requests, and may free the client.
+ */
+typedef void (*canto_iq_fn)(void *user_data, canto_client *client,
+                            const canto_iq_response *response);
+
+/**
+ * Send an iq of type "get" or "set" and get exactly one callback.
+ *
+ * An answer counts only if its id matches and it comes from the entity the
+ * request was sent to (its `to`; for a request without `to`, the account's own
+ * server: no `from`, the account's bare or full JID). Answers from anyone else
+ * are ignored, so they cannot fake a result.
+ *
+ * @param iq the request; not kept. If it has no `id`, a unique, unpredictable
+ *        one is used (the caller's tree is not changed).
+ * @param timeout_ms 0: 60 seconds.
+ * @param request receives a handle for canto_client_cancel_iq() (may be NULL).
+ * @return 0, CANTO_EINVAL (not an iq get/set, bad `to`), CANTO_ENOTCONN, and
+ *         the codes of canto_client_send(). On error no callback follows.
+ */
+CANTO_EXPORT int canto_client_send_iq(canto_client *client, const canto_stanza *iq,
+                                      uint32_t timeout_ms, canto_iq_fn fn, void *user_data,
+                                      unsigned *request);
+
+/**
+ * Forget a pending request: its callback will not be called. Safe inside any
+ * callback. @return 0, CANTO_ENOTFOUND (already answered or unknown).
+ */
+CANTO_EXPORT int canto_client_cancel_iq(canto_client *client, unsigned request);
+
+/** @return how many requests are waiting for an answer. */
+CANTO_EXPORT size_t canto_client_pending_iqs(const canto_client *client);
+
+/**@}*/
+
 CANTO_END_DECLS
 
 #endif

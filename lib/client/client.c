@@ -120,6 +120,7 @@ int canto_client_new(canto_loop *loop, const char *jid, const canto_client_optio
     c->trace = opts->xml_trace;
     c->trace_ud = opts->xml_trace_user_data;
     c->next_handler_id = 1;
+    c->next_iq_handle = 1;
     snprintf(c->last_error, sizeof(c->last_error), "no error");
     if (failed) {
         canto_client_free(c);
@@ -141,6 +142,14 @@ int canto_client_new(canto_loop *loop, const char *jid, const canto_client_optio
 
 static void destroy(canto_client *c)
 {
+    /* Requests still get their one callback; nothing they do can reach the
+     * network any more. */
+    c->state = CANTO_CLIENT_DISCONNECTED;
+    c->state_fn = NULL;
+    c->depth++;
+    c->freed = 1;
+    canto__client_iq_cancel_all(c);
+    c->depth--;
     canto__client_teardown(c);
     canto__resolver_free(c->resolver);
     canto__tls_ctx_free(c->tls_ctx);
@@ -181,6 +190,7 @@ void canto__client_enter(canto_client *c)
 int canto__client_leave(canto_client *c)
 {
     if (--c->depth == 0 && c->freed) {
+        c->freed = 0; /* destroy() sets it again around its own callbacks */
         destroy(c);
         return 1;
     }
@@ -250,6 +260,8 @@ int canto_client_disconnect(canto_client *c)
         CANTO_DISCONNECT_INFO_VERSION,    0, CANTO_STREAM_COND_NONE, 0, NULL, NULL,
         "disconnected by the application"};
     canto__client_enter(c);
+    c->state = CANTO_CLIENT_DISCONNECTED;
+    canto__client_iq_cancel_all(c);
     canto__client_set_state(c, CANTO_CLIENT_DISCONNECTED, &info);
     canto__client_leave(c);
     return 0;

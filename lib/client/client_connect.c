@@ -83,6 +83,8 @@ static void report_disconnected(canto_client *c, int error, const canto__stream_
     }
     if (error)
         canto__client_set_error(c, "%s", detail);
+    c->state = CANTO_CLIENT_DISCONNECTED; /* requests sent from callbacks now fail */
+    canto__client_iq_cancel_all(c);
     canto__client_set_state(c, CANTO_CLIENT_DISCONNECTED, &info);
 }
 

@@ -13,6 +13,8 @@
 #include "stream/sasl.h"
 #include "stream/stream.h"
 
+typedef struct canto__iq canto__iq;
+
 typedef struct canto__handler {
     unsigned id;
     int priority;
@@ -82,6 +84,9 @@ struct canto_client {
     unsigned generation;
     int dispatching;
 
+    canto__iq *iqs; /* pending requests, newest first */
+    unsigned next_iq_handle;
+
     int depth; /* nesting of entries from the loop */
     int freed; /* canto_client_free() was called while depth > 0 */
 };
@@ -107,6 +112,12 @@ int canto__client_io_attach(canto_client *c, int fd);
 void canto__client_io_detach(canto_client *c);
 /* Write what the stream has for the socket and re-arm watch and timer. */
 void canto__client_io_sync(canto_client *c);
+
+/* iq.c */
+/* 1 if @p st answered a pending request (then it is consumed). */
+int canto__client_iq_answer(canto_client *c, canto_stanza *st);
+/* Every pending request gets its CANCELED callback. */
+void canto__client_iq_cancel_all(canto_client *c);
 
 /* dispatch.c */
 void canto__client_dispatch(canto_client *c, canto_stanza *st);

@@ -169,6 +169,8 @@ static void answer_unhandled(canto_client *c, const canto_stanza *st)
 
 void canto__client_dispatch(canto_client *c, canto_stanza *st)
 {
+    if (canto__client_iq_answer(c, st))
+        return;
     unsigned gen = ++c->generation;
     int outer = !c->dispatching;
     c->dispatching = 1;

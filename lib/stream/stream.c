@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
-
 #include <canto/error.h>
+#include "base/id.h"
 #include "stream/stream_error.h"
 #include "xml/tree.h"
 
@@ -349,17 +348,10 @@ void canto__stream_consume(canto__stream *s, size_t n, uint64_t now)
 
 void canto__stream_make_id(canto__stream *s, char *buf, size_t cap)
 {
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    unsigned char rnd[16];
-    size_t n = cap - 1 < sizeof(rnd) ? cap - 1 : sizeof(rnd);
-    if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, n) != 0) {
+    if (canto__random_id(buf, cap) != 0) {
         /* Unpredictability is a defence, uniqueness is the requirement. */
         snprintf(buf, cap, "c%llx", (unsigned long long)s->now);
-        return;
     }
-    for (size_t i = 0; i < n; i++)
-        buf[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
-    buf[n] = '\0';
 }
 
 /* --- sending and closing -------------------------------------------------- */
