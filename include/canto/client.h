@@ -296,6 +296,68 @@ CANTO_EXPORT size_t canto_client_pending_iqs(const canto_client *client);
 
 /**@}*/
 
+/* ------------------------------------------------------------------------- */
+/** @name Extending the client (used by plugins; public API only) */
+/**@{*/
+
+/**
+ * Add a state listener besides the state callback (plugins use these to learn
+ * about connects and disconnects). Listeners run after the state callback, in
+ * the order added; they may remove themselves.
+ * @param id receives an id for canto_client_remove_listener() (may be NULL).
+ * @return 0, CANTO_EINVAL, CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_add_listener(canto_client *client, canto_client_state_fn fn,
+                                           void *user_data, unsigned *id);
+/** Remove a listener. @return 0, CANTO_ENOTFOUND. */
+CANTO_EXPORT int canto_client_remove_listener(canto_client *client, unsigned id);
+
+/**
+ * Called with a copy of every outgoing stanza before it is serialized; may
+ * change it (add `<c/>` to presence, ids to messages...). Return 0 to send, or
+ * a negative CANTO_E* code to refuse (canto_client_send() returns it).
+ */
+typedef int (*canto_send_filter_fn)(void *user_data, canto_client *client, canto_stanza *stanza);
+
+/**
+ * Add a send filter. Filters run in the order added. While no filter is
+ * installed, sending copies nothing.
+ * @return 0, CANTO_EINVAL, CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_add_send_filter(canto_client *client, canto_send_filter_fn fn,
+                                              void *user_data, unsigned *id);
+/** Remove a send filter. @return 0, CANTO_ENOTFOUND. */
+CANTO_EXPORT int canto_client_remove_send_filter(canto_client *client, unsigned id);
+
+/**
+ * Announce a feature (a disco#info `var`, e.g. "urn:xmpp:ping"). The string is
+ * copied; adding one twice is harmless. The disco plugin answers with these and
+ * the caps plugin hashes them.
+ * @return 0, CANTO_EINVAL, CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_add_feature(canto_client *client, const char *var);
+/** Withdraw a feature. @return 0, CANTO_ENOTFOUND. */
+CANTO_EXPORT int canto_client_remove_feature(canto_client *client, const char *var);
+/**
+ * Iterate announced features in sorted (byte-wise) order.
+ * @return the feature at @p index (borrowed until the feature list changes),
+ * or NULL past the end.
+ */
+CANTO_EXPORT const char *canto_client_feature(const canto_client *client, size_t index);
+
+/**
+ * Set the client's disco identity (XEP-0030 category/type/name); default
+ * "client", "pc", no name. Strings are copied.
+ * @return 0, CANTO_EINVAL, CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_set_identity(canto_client *client, const char *category,
+                                           const char *type, const char *name);
+/** Read the identity; pointers are borrowed. @return 0, CANTO_EINVAL. */
+CANTO_EXPORT int canto_client_get_identity(const canto_client *client, const char **category,
+                                           const char **type, const char **name);
+
+/**@}*/
+
 CANTO_END_DECLS
 
 #endif

@@ -8,6 +8,7 @@
 #include <gnutls/gnutls.h>
 
 #include <canto/error.h>
+#include "base/id.h"
 
 const char *canto_client_state_name(canto_client_state state)
 {
@@ -121,6 +122,7 @@ int canto_client_new(canto_loop *loop, const char *jid, const canto_client_optio
     c->trace_ud = opts->xml_trace_user_data;
     c->next_handler_id = 1;
     c->next_iq_handle = 1;
+    c->next_hook_id = 1;
     snprintf(c->last_error, sizeof(c->last_error), "no error");
     if (failed) {
         canto_client_free(c);
@@ -154,6 +156,9 @@ static void destroy(canto_client *c)
     canto__resolver_free(c->resolver);
     canto__tls_ctx_free(c->tls_ctx);
     canto__client_handlers_free(c);
+    canto__hooks_free(c, &c->listeners);
+    canto__hooks_free(c, &c->filters);
+    canto__client_features_free(c);
     wipe_password(c);
     canto_jid_free(c->jid);
     canto_jid_free(c->bound);
@@ -215,6 +220,8 @@ void canto__client_set_state(canto_client *c, canto_client_state st,
     canto__logf(&c->log, CANTO_LOG_DEBUG, "client", "state: %s", canto_client_state_name(st));
     if (c->state_fn && !c->freed)
         c->state_fn(c->state_ud, c, st, info);
+    if (!c->freed)
+        canto__client_notify_listeners(c, st, info);
 }
 
 void canto__client_set_error(canto_client *c, const char *fmt, ...)
@@ -284,19 +291,57 @@ const char *canto_client_last_error(const canto_client *c)
     return c ? c->last_error : "no client";
 }
 
+#define NS_SID "urn:xmpp:sid:0"
+
+/* XEP-0359: every message we send carries an origin-id, so the sender and any
+ * archive can recognize it (and de-duplicate resends) whatever the server does
+ * with its own ids. */
+static int needs_origin_id(const canto_stanza *st)
+{
+    return canto_stanza_is(st, "message", CANTO_NS_CLIENT) &&
+           !canto_stanza_child(st, "origin-id", NS_SID);
+}
+
+static int add_origin_id(canto_stanza *msg)
+{
+    char id[24];
+    canto_stanza *o;
+    int rc = canto__random_id(id, sizeof(id));
+    if (rc == 0)
+        rc = canto_stanza_add_child(msg, "origin-id", NS_SID, &o);
+    if (rc == 0)
+        rc = canto_stanza_set_attr(o, "id", id);
+    return rc;
+}
+
 int canto_client_send(canto_client *c, const canto_stanza *stanza)
 {
     if (!c || !stanza || canto_stanza_kind(stanza) != CANTO_NODE_ELEMENT)
         return CANTO_EINVAL;
     if (c->state != CANTO_CLIENT_CONNECTED || !c->stream)
         return CANTO_ENOTCONN;
-    int rc = canto__stream_send(c->stream, stanza, canto_loop_now(c->loop));
-    if (rc == CANTO_ESTATE)
-        return CANTO_ENOTCONN;
-    if (rc)
-        return rc;
     canto__client_enter(c);
-    canto__client_io_sync(c);
+    int rc = 0;
+    canto_stanza *copy = NULL;
+    const canto_stanza *out = stanza;
+    if (c->filters.n > 0 || needs_origin_id(stanza)) {
+        /* The caller keeps its stanza untouched; filters work on a copy. */
+        rc = canto_stanza_copy(stanza, &copy);
+        if (rc == 0 && needs_origin_id(copy))
+            rc = add_origin_id(copy);
+        if (rc == 0)
+            rc = canto__client_run_filters(c, copy);
+        out = copy;
+    }
+    if (rc == 0 && (c->freed || !c->stream || c->state != CANTO_CLIENT_CONNECTED))
+        rc = CANTO_ENOTCONN;
+    if (rc == 0)
+        rc = canto__stream_send(c->stream, out, canto_loop_now(c->loop));
+    if (rc == CANTO_ESTATE)
+        rc = CANTO_ENOTCONN;
+    canto_stanza_free(copy);
+    if (rc == 0 && !c->freed)
+        canto__client_io_sync(c);
     canto__client_leave(c);
-    return 0;
+    return rc;
 }

@@ -15,6 +15,21 @@
 
 typedef struct canto__iq canto__iq;
 
+/* Listeners and send filters: arrays walked in order; removal marks, and
+ * compaction waits until no walk is under way. */
+typedef struct canto__hook {
+    unsigned id;
+    void (*fn)(void);
+    void *ud;
+    int removed;
+} canto__hook;
+
+typedef struct canto__hooks {
+    canto__hook *items;
+    size_t n, cap;
+    int walking, dirty;
+} canto__hooks;
+
 typedef struct canto__handler {
     unsigned id;
     int priority;
@@ -84,6 +99,12 @@ struct canto_client {
     unsigned generation;
     int dispatching;
 
+    canto__hooks listeners, filters;
+    unsigned next_hook_id;
+    char **features; /* sorted, owned */
+    size_t nfeatures, feature_cap;
+    char *identity[3]; /* category, type, name; NULL: defaults */
+
     canto__iq *iqs; /* pending requests, newest first */
     unsigned next_iq_handle;
 
@@ -112,6 +133,15 @@ int canto__client_io_attach(canto_client *c, int fd);
 void canto__client_io_detach(canto_client *c);
 /* Write what the stream has for the socket and re-arm watch and timer. */
 void canto__client_io_sync(canto_client *c);
+
+/* extend.c */
+void canto__client_notify_listeners(canto_client *c, canto_client_state st,
+                                    const canto_disconnect_info *info);
+/* 0, or the first filter's refusal. */
+int canto__client_run_filters(canto_client *c, canto_stanza *st);
+void canto__hooks_compact(canto__hooks *h);
+void canto__hooks_free(canto_client *c, canto__hooks *h);
+void canto__client_features_free(canto_client *c);
 
 /* iq.c */
 /* 1 if @p st answered a pending request (then it is consumed). */
