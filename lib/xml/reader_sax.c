@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <canto/error.h>
+#include "base/utf8.h"
 
 /* Called only from element callbacks, where libxml2 checks for a stop as soon
  * as the callback returns. */
@@ -286,6 +287,18 @@ static void on_text(void *ctx, const xmlChar *s, int len)
     r->text_len = need;
 }
 
+static void on_cdata(void *ctx, const xmlChar *s, int len)
+{
+    /* libxml2 2.9 checks CDATA sections more loosely than other text: it lets
+     * overlong UTF-8 through. It cuts blocks on character boundaries, so each
+     * one can be checked on its own. */
+    if (len > 0 && canto__xml_text_check((const char *)s, (size_t)len) != 0) {
+        canto__reader_fail(ctx, CANTO_EXML, "invalid UTF-8 in a CDATA section", 0);
+        return;
+    }
+    on_text(ctx, s, len);
+}
+
 /* --- restricted XML (RFC 6120 §11.1) ------------------------------------- */
 
 static void on_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id,
@@ -402,7 +415,7 @@ const xmlSAXHandler canto__reader_sax = {
     .reference = on_reference,
     .characters = on_text,
     .ignorableWhitespace = on_text,
-    .cdataBlock = on_text,
+    .cdataBlock = on_cdata,
     .processingInstruction = on_pi,
     .comment = on_comment,
     .initialized = XML_SAX2_MAGIC,

@@ -514,6 +514,8 @@ static int test_restricted(void)
     EXPECT("UTF-8 overlong", HDR "<message><body>\xc0\xaf</body></message>", CANTO_EXML);
     EXPECT("UTF-8 surrogate", HDR "<message to='\xed\xa0\x80'/>", CANTO_EXML);
     EXPECT("UTF-8 in name", HDR "<mess\xff/>", CANTO_EXML);
+    EXPECT("overlong in CDATA", HDR "<message><body><![CDATA[x\xc1\xa2]]></body></message>",
+           CANTO_EXML);
     EXPECT("NUL later", HDR "<message><body>a\0b</body></message>", CANTO_EXML);
     EXPECT("control char", HDR "<message><body>&#1;</body></message>", CANTO_EXML);
     EXPECT("text between stanzas", HDR "<presence/>hello<presence/>", CANTO_EXML);
