@@ -113,6 +113,14 @@ typedef struct canto_client_options {
     const char *client_key_file;  /**< its PEM key */
     const char *resolver; /**< "IP" or "IP:PORT" of a DNS server to use instead of resolv.conf */
 
+    /**
+     * 1: stop after TLS, before authentication: CONNECTED then means the
+     * client can exchange stanzas with its server only, to register an account
+     * in-band (XEP-0077). No resource is bound; canto_client_jid() stays the
+     * configured JID.
+     */
+    int preauth;
+
     uint32_t connect_timeout_ms; /**< DNS+TCP+negotiation; 0: 30 s */
     uint32_t keepalive_ms;       /**< whitespace keepalive after idle output; 0: 60 s */
     size_t max_stanza_bytes;     /**< largest accepted incoming stanza; 0: 1 MiB */
@@ -130,7 +138,7 @@ typedef struct canto_client_options {
 #define CANTO_CLIENT_OPTIONS_INIT                                                                  \
     {                                                                                              \
         CANTO_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,                 \
-            CANTO_TLS_REQUIRED, NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, CANTO_LOG_INFO,    \
+            CANTO_TLS_REQUIRED, NULL, 0, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, CANTO_LOG_INFO, \
             NULL, NULL                                                                             \
     }
 

@@ -115,6 +115,7 @@ int canto_client_new(canto_loop *loop, const char *jid, const canto_client_optio
     c->cert_file = dup_str(c, opts->client_cert_file, &failed);
     c->key_file = dup_str(c, opts->client_key_file, &failed);
     c->resolver_addr = dup_str(c, opts->resolver, &failed);
+    c->preauth = opts->preauth;
     c->connect_timeout_ms = opts->connect_timeout_ms;
     c->keepalive_ms = opts->keepalive_ms;
     c->max_stanza_bytes = opts->max_stanza_bytes;

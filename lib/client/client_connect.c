@@ -152,6 +152,7 @@ static int open_stream(canto_client *c, const canto__connect_result *res)
     cfg.domain = canto_jid_domain(c->jid);
     cfg.from = canto_jid_bare_str(c->jid);
     cfg.resource = c->resource;
+    cfg.preauth = c->preauth;
     cfg.tls = c->tls == CANTO_TLS_INSECURE_PLAINTEXT ? CANTO__TLS_NONE
               : res->direct_tls                      ? CANTO__TLS_DIRECT
                                                      : CANTO__TLS_STARTTLS;

@@ -61,6 +61,7 @@ struct canto_client {
     int no_system_trust;
     char *cert_file, *key_file;
     char *resolver_addr;
+    int preauth;
     uint32_t connect_timeout_ms, keepalive_ms;
     size_t max_stanza_bytes;
     canto_xml_trace_fn trace;

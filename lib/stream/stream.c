@@ -147,6 +147,7 @@ int canto__stream_new(const canto__alloc *alloc, const canto__log *log,
     s->ud = ud;
     s->role = cfg->role;
     s->link_local = cfg->link_local;
+    s->preauth = cfg->preauth;
     s->tls_mode = cfg->tls;
     s->tls_config = cfg->tls_config;
     s->sasl_config = cfg->sasl_config;

@@ -65,6 +65,7 @@ typedef struct canto__stream_events {
 typedef struct canto__stream_config {
     canto__stream_role role;
     int link_local;
+    int preauth;          /* initiator: established once encrypted, without SASL or bind */
     const char *domain;   /* initiator: the `to` of the header; the TLS reference identity */
     const char *from;     /* bare JID sent as `from` once the stream is encrypted, or NULL */
     const char *resource; /* requested resource, or NULL to let the server pick */

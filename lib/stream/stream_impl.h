@@ -39,6 +39,7 @@ struct canto__stream {
 
     canto__stream_role role;
     int link_local;
+    int preauth;
     canto__stream_tls tls_mode;
     char *domain, *from, *resource;
     const canto__tls_config *tls_config;

@@ -91,6 +91,11 @@ void canto__stream_after_features(canto__stream *s)
         canto__stream_step_timer(s);
         return;
     }
+    if (s->preauth) {
+        /* In-band registration happens on this unauthenticated stream. */
+        established(s);
+        return;
+    }
     if (!s->authenticated) {
         const canto_stanza *mechs = canto_stanza_child(f, "mechanisms", CANTO__NS_SASL);
         if (!mechs) {
