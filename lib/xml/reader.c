@@ -231,8 +231,6 @@ int canto__reader_feed(canto__reader *r, const char *data, size_t len, size_t *u
     }
 
     while (off < len) {
-        /* Everything since the mark is one top-level item (or the header):
-         * never hand libxml2 more of it than the limit allows. */
         /* libxml2 parses a start tag only once its '>' is there; don't let
          * one grow past the point where parsing it gets expensive. */
         if (r->ctxt->instate == XML_PARSER_START_TAG &&
@@ -240,6 +238,8 @@ int canto__reader_feed(canto__reader *r, const char *data, size_t len, size_t *u
             canto__reader_fail(r, CANTO_ETOOBIG, "start tag too large", 0);
             return CANTO_ETOOBIG;
         }
+        /* Everything since the mark is one top-level item (or the header):
+         * never hand libxml2 more of it than the limit allows. */
         size_t pending = r->fed - r->mark;
         if (pending >= r->max_bytes) {
             canto__reader_fail(r, CANTO_ETOOBIG,
