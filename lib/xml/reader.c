@@ -50,7 +50,10 @@ static void clear_stream(canto__reader *r)
     canto__dealloc(&r->alloc, r->stream_ns_buf);
     r->stream_ns_buf = NULL;
     r->stream_ns = NULL;
-    memset(&r->head, 0, sizeof(r->head));
+    canto__dealloc(&r->alloc, r->head);
+    r->head = NULL;
+    r->head_skip = 0;
+    r->head_done = 0;
     r->fed = r->mark = r->event_pos = r->taken = r->stop_pos = 0;
     r->depth = 0;
     r->explicit_ns_depth = 0;
@@ -179,7 +182,7 @@ static int settle(canto__reader *r, size_t start_taken, size_t len, size_t *used
     if (!r->reset_pending)
         return r->err;
     /* Bytes of this call up to the end of the event that asked for it. */
-    size_t at = r->stop_pos + r->head.skip;
+    size_t at = r->stop_pos + r->head_skip;
     size_t u = at > start_taken ? at - start_taken : 0;
     /* An error callback may have asked for the reset: this call still
      * failed, but the reader is ready for a new stream. */
@@ -206,10 +209,14 @@ int canto__reader_feed(canto__reader *r, const char *data, size_t len, size_t *u
     size_t start_taken = r->taken;
     size_t off = 0;
 
-    if (!r->head.done) {
+    if (!r->head_done) {
+        if (!r->head && !(r->head = canto__calloc(&r->alloc, 1, sizeof(*r->head)))) {
+            canto__reader_fail(r, CANTO_ENOMEM, "out of memory", 0);
+            return CANTO_ENOMEM;
+        }
         size_t n = 0;
         const char *why = "";
-        int rc = canto__head_push(&r->head, data, len, &n, &why);
+        int rc = canto__head_push(r->head, data, len, &n, &why);
         off = n;
         r->taken += n;
         if (rc < 0) {
@@ -221,12 +228,19 @@ int canto__reader_feed(canto__reader *r, const char *data, size_t len, size_t *u
                 *used = len;
             return 0;
         }
-        size_t hl = r->head.len - r->head.skip;
+        r->head_done = 1;
+        r->head_skip = r->head->skip;
+        size_t hl = r->head->len - r->head->skip;
         if (hl > r->max_bytes) {
             canto__reader_fail(r, CANTO_ETOOBIG, "stream header too large", 0);
             return CANTO_ETOOBIG;
         }
-        if (hl && push(r, (const char *)r->head.buf + r->head.skip, hl, 0))
+        /* Callbacks cannot reach the head: a reset they ask for waits until
+         * push() returns. */
+        int stop = hl && push(r, (const char *)r->head->buf + r->head_skip, hl, 0);
+        canto__dealloc(&r->alloc, r->head);
+        r->head = NULL;
+        if (stop)
             return settle(r, start_taken, len, used);
     }
 
@@ -272,11 +286,18 @@ int canto__reader_finish(canto__reader *r)
         return CANTO_ESTATE;
     if (r->err)
         return r->err;
-    if (!r->head.done) {
+    if (!r->head_done) {
         /* Fewer bytes than it took to decide: hand over what there is. */
-        r->head.done = 1;
-        size_t hl = r->head.len - r->head.skip;
-        if (hl && push(r, (const char *)r->head.buf + r->head.skip, hl, 0))
+        r->head_done = 1;
+        int stop = 0;
+        if (r->head) {
+            r->head_skip = r->head->skip;
+            size_t hl = r->head->len - r->head->skip;
+            stop = hl && push(r, (const char *)r->head->buf + r->head_skip, hl, 0);
+            canto__dealloc(&r->alloc, r->head);
+            r->head = NULL;
+        }
+        if (stop)
             return settle(r, r->taken, 0, NULL);
     }
     if (push(r, NULL, 0, 1))

@@ -20,15 +20,19 @@ static void stop_if_needed(canto__reader *r)
 static const char *name_of(canto__reader *r, canto__doc *doc, const xmlChar *s)
 {
     uintptr_t h = (uintptr_t)s * (uintptr_t)0x9E3779B97F4A7C15ull;
-    canto__name_slot *slot = &r->names[h >> (sizeof(uintptr_t) * 8 - 8)];
-    if (slot->key != s) {
-        slot->key = s;
-        slot->len = strlen((const char *)s);
-        slot->interned = canto__intern((const char *)s, slot->len);
+    canto__name_slot *set = &r->names[2 * (h >> (sizeof(uintptr_t) * 8 - CANTO__NAME_SET_BITS))];
+    if (set[0].key != s) {
+        canto__name_slot hit = set[1];
+        if (hit.key != s) {
+            hit.key = s;
+            hit.interned = canto__intern((const char *)s, strlen((const char *)s));
+        }
+        set[1] = set[0];
+        set[0] = hit;
     }
-    if (slot->interned)
-        return slot->interned;
-    return canto__arena_strndup(doc, (const char *)s, slot->len);
+    if (set[0].interned)
+        return set[0].interned;
+    return canto__arena_strndup(doc, (const char *)s, strlen((const char *)s));
 }
 
 /* Attributes in the XML namespace are stored as "xml:NAME" with no namespace,
