@@ -31,6 +31,11 @@
 #         CANTO_PROSODY_PASSWORD_<user> their passwords
 #         CANTO_PROSODY_MUC             conference.localhost
 #         CANTO_PROSODY_PUBSUB          pubsub.localhost
+#       With CANTO_PROSODY_EXTRA_USERS=N in the environment, the main
+#       instance also has users bench0..bench<N-1> (password bench<i>-secret),
+#       written straight into its data directory (prosodyctl takes about a
+#       second per user), env gets CANTO_PROSODY_EXTRA_USERS=N, and the
+#       instances run with the hard limit of open files as their soft limit.
 #       Exit 77 if prosody or certtool is not installed (meson's "skip"),
 #       1 on any other failure (the instances started so far are stopped).
 #   prosody.sh stop DIR
@@ -142,6 +147,17 @@ VirtualHost "localhost"
 EOF
 }
 
+# Accounts bench0..bench<N-1> of the main instance, in Prosody's internal
+# storage format (authentication "internal_plain": the password as is).
+extra_users() {
+    local dir=$1/data/localhost/accounts i
+    mkdir -p "$dir"
+    for ((i = 0; i < EXTRA_USERS; i++)); do
+        # The password as password() makes it, without a subshell per user.
+        printf 'return {\n\t["password"] = "%s";\n};\n' "bench$i-secret" >"$dir/bench$i.dat"
+    done
+}
+
 # start_instance NAME CONFIG_FN USERS...: write the config, register the
 # users, start prosody and wait for its pid file.
 start_instance() {
@@ -155,6 +171,7 @@ start_instance() {
         prosodyctl --config "$inst/prosody.cfg.lua" register "$u" localhost "$(password "$u")" \
             >>"$inst/prosodyctl.log" 2>&1 || die "cannot register $u (see $inst/prosodyctl.log)"
     done
+    [[ $name != main ]] || extra_users "$inst"
     # -D: fork into the background; the child writes the pid file.
     prosody --config "$inst/prosody.cfg.lua" -D >>"$inst/stdout.log" 2>&1 ||
         die "$name did not start (see $inst)"
@@ -192,6 +209,11 @@ start() {
     bash "$here/certs.sh" "$DIR/certs" || rc=$?
     ((rc == 0)) || exit "$rc"
 
+    EXTRA_USERS=${CANTO_PROSODY_EXTRA_USERS:-0}
+    [[ $EXTRA_USERS =~ ^[0-9]+$ ]] || die "CANTO_PROSODY_EXTRA_USERS is not a number"
+    if ((EXTRA_USERS > 0)); then
+        ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    fi
     STARTTLS_PORT=$(free_port)
     DIRECT_TLS_PORT=$(free_port)
     PLAIN_PORT=$(free_port)
@@ -223,6 +245,7 @@ start() {
         for u in "${users[@]}"; do
             echo "CANTO_PROSODY_PASSWORD_$u=$(password "$u")"
         done
+        ((EXTRA_USERS == 0)) || echo "CANTO_PROSODY_EXTRA_USERS=$EXTRA_USERS"
         echo "CANTO_PROSODY_MUC=conference.localhost"
         echo "CANTO_PROSODY_PUBSUB=pubsub.localhost"
     } >"$DIR/env"
