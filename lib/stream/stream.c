@@ -39,6 +39,20 @@ static void on_open(void *ud, const canto_stanza *hdr)
         canto__stream_fail(s, CANTO_EPROTO, c, &end);
         return;
     }
+    if (s->link_local) {
+        /* The peer's address is what `established` reports on a link-local
+         * stream, also when it comes later, after the peer's features. */
+        const char *from = canto_stanza_attr(hdr, "from");
+        canto__dealloc(&s->alloc, s->bound_jid);
+        s->bound_jid = from ? canto__strndup(&s->alloc, from, strlen(from)) : NULL;
+        if (from && !s->bound_jid) {
+            canto__stream_end end = {
+                CANTO_ENOMEM,   CANTO_STREAM_COND_RESOURCE_CONSTRAINT, 0, NULL, NULL, NULL,
+                "out of memory"};
+            canto__stream_fail(s, CANTO_ENOMEM, end.condition, &end);
+            return;
+        }
+    }
     if (s->role == CANTO__STREAM_RECEIVER)
         canto__stream_send_header(s);
     const char *version = canto_stanza_attr(hdr, "version");
@@ -47,7 +61,7 @@ static void on_open(void *ud, const canto_stanza *hdr)
         s->ph = PH_ESTABLISHED;
         s->step_deadline = UINT64_MAX;
         if (s->ev.established)
-            s->ev.established(s->ud, canto_stanza_attr(hdr, "from"));
+            s->ev.established(s->ud, s->bound_jid);
         return;
     }
     if (s->role == CANTO__STREAM_RECEIVER) {
@@ -57,7 +71,7 @@ static void on_open(void *ud, const canto_stanza *hdr)
         s->ph = PH_ESTABLISHED;
         s->step_deadline = UINT64_MAX;
         if (s->ev.established)
-            s->ev.established(s->ud, canto_stanza_attr(hdr, "from"));
+            s->ev.established(s->ud, s->bound_jid);
         return;
     }
     s->ph = PH_AWAIT_FEATURES;
@@ -255,16 +269,16 @@ int canto__stream_feed(canto__stream *s, const void *data, size_t len, uint64_t 
         s->last_in = now;
         s->ping_sent_at = 0;
     }
-    int rc;
+    /* Every failure below ends the stream; its code is kept in s->ended. */
     if (s->tls) {
-        rc = canto__stream_tls_input(s, data, len);
+        canto__stream_tls_input(s, data, len);
     } else {
         if (s->ev.trace && len)
             s->ev.trace(s->ud, 0, data, len);
-        rc = canto__stream_parse(s, data, len);
+        canto__stream_parse(s, data, len);
     }
     if (s->ended)
-        return rc ? rc : CANTO_ECLOSED;
+        return s->ended < 0 ? s->ended : CANTO_ECLOSED;
     return 0;
 }
 
@@ -407,7 +421,10 @@ void canto__stream_fail(canto__stream *s, int error, canto_stream_condition send
     if (s->ph != PH_CLOSING && s->ph != PH_CLOSED && s->ph != PH_IDLE && s->ph != PH_TLS_HANDSHAKE)
         canto__stream_write(s, "</stream:stream>", 16);
     s->ph = PH_CLOSED;
-    s->ended = 1;
+    /* Non-zero: the closed event was delivered. Negative: also the error it
+     * reported, which canto__stream_feed() returns (a stream error or a
+     * SASL failure is not a parse error, so the feed has no code of its own). */
+    s->ended = error < 0 ? error : 1;
     s->step_deadline = UINT64_MAX;
     canto__logf(s->log, error ? CANTO_LOG_WARN : CANTO_LOG_INFO, "stream", "stream ended: %s",
                 end->detail);
