@@ -396,6 +396,18 @@ int canto__stream_close(canto__stream *s, uint64_t now)
         canto__stream_fail(s, 0, CANTO_STREAM_COND_NONE, &end);
         return 0;
     }
+    if (s->ph == PH_TLS_HANDSHAKE ||
+        (s->ph == PH_AWAIT_HEADER && s->role == CANTO__STREAM_RECEIVER)) {
+        /* No stream of ours is open: during the handshake a close tag would
+         * go out in the clear among the TLS records (and the handshake's end
+         * would still open a stream); a receiver has not answered yet. There
+         * is nothing to close and nothing to wait for: end here. */
+        canto__stream_end end = {0,    CANTO_STREAM_COND_NONE,           0, NULL, NULL,
+                                 NULL, "closed before our stream opened"};
+        s->ph = PH_CLOSED; /* so that no close tag is written */
+        canto__stream_fail(s, 0, CANTO_STREAM_COND_NONE, &end);
+        return 0;
+    }
     canto__stream_write(s, "</stream:stream>", 16);
     s->ph = PH_CLOSING;
     s->step_deadline = now + s->close_ms;
