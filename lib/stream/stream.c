@@ -162,6 +162,9 @@ int canto__stream_new(const canto__alloc *alloc, const canto__log *log,
     s->role = cfg->role;
     s->link_local = cfg->link_local;
     s->preauth = cfg->preauth;
+    s->sm = cfg->sm;
+    s->sm_ack_every = cfg->sm_ack_every ? cfg->sm_ack_every : 5;
+    s->sm_ack_ms = cfg->sm_ack_ms ? cfg->sm_ack_ms : 5000;
     s->tls_mode = cfg->tls;
     s->tls_config = cfg->tls_config;
     s->sasl_config = cfg->sasl_config;
@@ -371,15 +374,34 @@ void canto__stream_make_id(canto__stream *s, char *buf, size_t cap)
 
 /* --- sending and closing -------------------------------------------------- */
 
-int canto__stream_send(canto__stream *s, const canto_stanza *stanza, uint64_t now)
+int canto__stream_send_counted(canto__stream *s, const canto_stanza *stanza, uint64_t token,
+                               uint64_t now)
 {
     if (!s || !stanza || canto_stanza_kind(stanza) != CANTO_NODE_ELEMENT)
         return CANTO_EINVAL;
     if (s->ended || s->ph != PH_ESTABLISHED)
         return CANTO_ESTATE;
     s->now = now;
-    canto__stream_write_stanza(s, stanza);
+    if (s->sm_on)
+        canto__stream_sm_send(s, stanza, token);
+    else
+        canto__stream_write_stanza(s, stanza);
     return s->out.failed ? CANTO_ENOMEM : 0;
+}
+
+int canto__stream_send(canto__stream *s, const canto_stanza *stanza, uint64_t now)
+{
+    return canto__stream_send_counted(s, stanza, 0, now);
+}
+
+int canto__stream_resumed(const canto__stream *s)
+{
+    return s && s->resumed;
+}
+
+int canto__stream_sm_active(const canto__stream *s)
+{
+    return s && s->sm_on;
 }
 
 int canto__stream_close(canto__stream *s, uint64_t now)
@@ -459,12 +481,21 @@ uint64_t canto__stream_deadline(const canto__stream *s)
             d = k;
         if (p < d)
             d = p;
+        uint64_t r = canto__stream_sm_deadline(s);
+        if (r < d)
+            d = r;
     }
     return d;
 }
 
 static void send_ping(canto__stream *s)
 {
+    if (s->sm_on) {
+        /* An ack request proves liveness without adding a counted stanza. */
+        canto__stream_sm_request(s);
+        s->ping_sent_at = s->now;
+        return;
+    }
     canto__stream_make_id(s, s->ping_id, sizeof(s->ping_id));
     char buf[160];
     int n = snprintf(buf, sizeof(buf), "<iq type='get' id='%s' to='%s'><ping xmlns='%s'/></iq>",
@@ -505,6 +536,7 @@ void canto__stream_timeout(canto__stream *s, uint64_t now)
         canto__stream_fail(s, CANTO_ETIMEDOUT, CANTO_STREAM_COND_NONE, &end);
         return;
     }
+    canto__stream_sm_timeout(s);
     if (!s->ping_sent_at && now >= s->last_in + s->ping_after_ms)
         send_ping(s);
     if (now >= s->last_out + s->keepalive_ms)

@@ -24,6 +24,7 @@
 typedef struct canto__stream canto__stream;
 typedef struct canto__tls_config canto__tls_config;
 typedef struct canto__sasl_config canto__sasl_config;
+typedef struct canto__sm canto__sm;
 
 typedef enum canto__stream_role {
     CANTO__STREAM_INITIATOR = 0,
@@ -72,9 +73,15 @@ typedef struct canto__stream_config {
     canto__stream_tls tls;
     const canto__tls_config *tls_config;   /* required unless tls == NONE */
     const canto__sasl_config *sasl_config; /* required for a client initiator */
-    size_t max_stanza_bytes;               /* 0: default (1 MiB) */
-    uint32_t negotiation_timeout_ms;       /* 0: default 30 s, for each step */
-    uint32_t close_timeout_ms;             /* 0: default 5 s to wait for the peer's close */
+    /* XEP-0198 state kept by the caller across streams (NULL: no stream
+     * management). With an id in it, the stream tries to resume that session
+     * instead of binding a new one. */
+    canto__sm *sm;
+    uint32_t sm_ack_every;           /* request an ack after this many stanzas; 0: 5 */
+    uint32_t sm_ack_ms;              /* or once this old an unacked stanza is; 0: 5 s */
+    size_t max_stanza_bytes;         /* 0: default (1 MiB) */
+    uint32_t negotiation_timeout_ms; /* 0: default 30 s, for each step */
+    uint32_t close_timeout_ms;       /* 0: default 5 s to wait for the peer's close */
     uint32_t keepalive_ms;  /* whitespace after this much output silence; 0: default 60 s */
     uint32_t ping_after_ms; /* ping the server after this much input silence; 0: 120 s */
     uint32_t dead_after_ms; /* give up this long after that ping; 0: 30 s */
@@ -106,6 +113,17 @@ void canto__stream_timeout(canto__stream *s, uint64_t now);
 /* Queue a stanza on an established stream (the stanza is not kept).
  * CANTO_ESTATE before establishment or after closing; CANTO_ENOMEM. */
 int canto__stream_send(canto__stream *s, const canto_stanza *stanza, uint64_t now);
+
+/* Like canto__stream_send(); when stream management is on and the stanza
+ * counts (message, presence, iq), @p token identifies it in the SM queue's
+ * delivery reports. */
+int canto__stream_send_counted(canto__stream *s, const canto_stanza *stanza, uint64_t token,
+                               uint64_t now);
+/* After `established`: 1 if the previous session was resumed (XEP-0198), so
+ * nothing needs to be set up again; 0 for a new session. */
+int canto__stream_resumed(const canto__stream *s);
+/* 1 if stream management is active on this stream. */
+int canto__stream_sm_active(const canto__stream *s);
 
 /* Close gracefully: send </stream:stream>, wait for the peer's (bounded by
  * close_timeout_ms), then report closed. */

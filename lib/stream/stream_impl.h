@@ -26,6 +26,8 @@ typedef enum phase {
     PH_SASL,           /* <auth/> sent */
     PH_BIND,           /* bind iq sent */
     PH_SESSION,        /* legacy session iq sent */
+    PH_SM_RESUME,      /* <resume/> sent */
+    PH_SM_ENABLE,      /* <enable/> sent */
     PH_ESTABLISHED,
     PH_CLOSING, /* our </stream:stream> sent, waiting for theirs */
     PH_CLOSED,
@@ -65,7 +67,14 @@ struct canto__stream {
     uint64_t step_deadline; /* negotiation step or close wait; UINT64_MAX: none */
     uint64_t last_in, last_out;
     uint64_t ping_sent_at; /* 0: no liveness ping in flight */
-    int ended;             /* closed event delivered */
+
+    canto__sm *sm; /* borrowed from the caller; NULL: no XEP-0198 */
+    int sm_on;     /* enabled or resumed on this stream */
+    int resumed;   /* this stream resumed the previous session */
+    uint32_t sm_ack_every, sm_ack_ms;
+    uint32_t sm_since_r; /* counted stanzas sent since our last <r/> */
+    uint64_t sm_r_at;    /* when an ack request falls due; 0: none */
+    int ended;           /* closed event delivered */
 };
 
 /* stream.c */
@@ -86,6 +95,8 @@ canto_stream_condition canto__stream_check_header(canto__stream *s, const canto_
 /* stream_negotiate.c */
 void canto__stream_on_element(canto__stream *s, canto_stanza *el);
 void canto__stream_after_features(canto__stream *s);
+void canto__stream_send_bind(canto__stream *s);
+void canto__stream_established_now(canto__stream *s);
 void canto__stream_tls_done(canto__stream *s);
 
 /* stream_tls.c: TLS glue */
@@ -101,6 +112,21 @@ void canto__stream_tls_free(canto__stream *s);
 int canto__stream_sasl_begin(canto__stream *s, const canto_stanza *mechanisms);
 void canto__stream_sasl_element(canto__stream *s, canto_stanza *el);
 void canto__stream_sasl_free(canto__stream *s);
+
+/* stream_sm.c: XEP-0198 */
+/* After authentication: send <resume/> if a session can be resumed. 1 if sent. */
+int canto__stream_sm_try_resume(canto__stream *s);
+/* After binding: send <enable/> if the server offers SM; 1 if sent. */
+int canto__stream_sm_try_enable(canto__stream *s);
+/* An element in the SM namespace; 1 if it was one (and consumed). */
+int canto__stream_sm_element(canto__stream *s, canto_stanza *el);
+/* A counted stanza arrived on an SM stream. */
+void canto__stream_sm_received(canto__stream *s, const canto_stanza *el);
+/* Write a stanza; queue it for acks if it counts. */
+void canto__stream_sm_send(canto__stream *s, const canto_stanza *st, uint64_t token);
+uint64_t canto__stream_sm_deadline(const canto__stream *s);
+void canto__stream_sm_timeout(canto__stream *s);
+void canto__stream_sm_request(canto__stream *s);
 
 /* Hand plaintext to the reader, handling restarts requested from inside it. */
 int canto__stream_parse(canto__stream *s, const char *data, size_t len);

@@ -13,7 +13,7 @@ static void fail(canto__stream *s, int error, canto_stream_condition cond, const
     canto__stream_fail(s, error, cond, &end);
 }
 
-static void established(canto__stream *s)
+void canto__stream_established_now(canto__stream *s)
 {
     s->ph = PH_ESTABLISHED;
     s->step_deadline = UINT64_MAX;
@@ -43,7 +43,7 @@ static void send_iq(canto__stream *s, const char *payload)
     canto__stream_step_timer(s);
 }
 
-static void send_bind(canto__stream *s)
+void canto__stream_send_bind(canto__stream *s)
 {
     canto__buf b;
     canto__buf_init(&b, &s->alloc);
@@ -76,7 +76,7 @@ void canto__stream_after_features(canto__stream *s)
 {
     const canto_stanza *f = s->features;
     if (s->link_local) {
-        established(s);
+        canto__stream_established_now(s);
         return;
     }
     if (!s->tls_up && s->tls_mode != CANTO__TLS_NONE) {
@@ -93,7 +93,7 @@ void canto__stream_after_features(canto__stream *s)
     }
     if (s->preauth) {
         /* In-band registration happens on this unauthenticated stream. */
-        established(s);
+        canto__stream_established_now(s);
         return;
     }
     if (!s->authenticated) {
@@ -107,12 +107,14 @@ void canto__stream_after_features(canto__stream *s)
         canto__stream_sasl_begin(s, mechs);
         return;
     }
+    if (canto__stream_sm_try_resume(s))
+        return;
     if (!canto_stanza_child(f, "bind", CANTO__NS_BIND)) {
         fail(s, CANTO_EPROTO, CANTO_STREAM_COND_NONE,
              "the server offers no resource binding after authentication");
         return;
     }
-    send_bind(s);
+    canto__stream_send_bind(s);
 }
 
 void canto__stream_tls_done(canto__stream *s)
@@ -184,7 +186,8 @@ static void on_bind_answer(canto__stream *s, canto_stanza *el)
         send_iq(s, "<session xmlns='" CANTO__NS_SESSION "'/>");
         return;
     }
-    established(s);
+    if (!canto__stream_sm_try_enable(s))
+        canto__stream_established_now(s);
 }
 
 static void on_session_answer(canto__stream *s, canto_stanza *el)
@@ -197,7 +200,8 @@ static void on_session_answer(canto__stream *s, canto_stanza *el)
         fail(s, CANTO_EPROTO, CANTO_STREAM_COND_NONE, "the server refused to open a session");
         return;
     }
-    established(s);
+    if (!canto__stream_sm_try_enable(s))
+        canto__stream_established_now(s);
 }
 
 static void on_stream_error(canto__stream *s, canto_stanza *el)
@@ -230,6 +234,10 @@ void canto__stream_on_element(canto__stream *s, canto_stanza *el)
         canto_stanza_free(el);
         return;
     }
+    if (canto__stream_sm_element(s, el)) {
+        canto_stanza_free(el);
+        return;
+    }
     switch (s->ph) {
     case PH_AWAIT_FEATURES:
         if (!canto_stanza_is(el, "features", CANTO_NS_STREAMS)) {
@@ -255,6 +263,8 @@ void canto__stream_on_element(canto__stream *s, canto_stanza *el)
         break;
     case PH_ESTABLISHED:
     case PH_CLOSING:
+        if (s->sm_on)
+            canto__stream_sm_received(s, el);
         if (is_ping_answer(s, el))
             break;
         if (s->ev.stanza) {
