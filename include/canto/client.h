@@ -57,6 +57,9 @@ typedef struct canto_disconnect_info {
     const char *sasl_condition;       /**< SASL failure condition ("not-authorized"...), or NULL */
     const char *text;                 /**< the server's explanation, or NULL */
     const char *detail;               /**< one English sentence describing what happened */
+    /** 1 if the client will reconnect by itself (CANTO_RECONNECT_AUTO): the
+     *  next state is CONNECTING; 0 if it stays disconnected. */
+    int will_reconnect;
 } canto_disconnect_info;
 
 /** Version of canto_disconnect_info filled in by this library. */
@@ -74,6 +77,27 @@ typedef void (*canto_client_state_fn)(void *user_data, canto_client *client,
  * debugging. Authentication payloads are replaced by "[redacted]".
  */
 typedef void (*canto_xml_trace_fn)(void *user_data, int outgoing, const char *xml, size_t len);
+
+/** What the client does when an established connection is lost. */
+typedef enum canto_reconnect_mode {
+    /** Reconnect by itself with exponential backoff and jitter, resuming the
+     *  session (XEP-0198) when the server allows. Never after an
+     *  authentication failure, a resource conflict, not-authorized or a
+     *  policy violation, nor after canto_client_disconnect(). */
+    CANTO_RECONNECT_AUTO = 0,
+    /** Stay disconnected; the application calls canto_client_connect(). */
+    CANTO_RECONNECT_MANUAL = 1,
+} canto_reconnect_mode;
+
+/** What happens to unacknowledged stanzas when a session could not be resumed. */
+typedef enum canto_resend_policy {
+    /** Send them again on the new session, messages marked with a XEP-0203
+     *  `<delay/>` of when they were first sent; iq requests are never resent
+     *  (their callers got CANTO_IQ_CANCELED). */
+    CANTO_RESEND_WITH_DELAY = 0,
+    /** Report them failed through the delivery callback. */
+    CANTO_RESEND_NEVER = 1,
+} canto_resend_policy;
 
 /** How the connection is protected. */
 typedef enum canto_tls_policy {
@@ -130,6 +154,17 @@ typedef struct canto_client_options {
     canto_log_level log_level;    /**< lowest level passed to @ref log */
     canto_xml_trace_fn xml_trace; /**< NULL: none */
     void *xml_trace_user_data;    /**< passed to @ref xml_trace */
+
+    int no_stream_management;       /**< 1: do not use XEP-0198 even if offered */
+    canto_reconnect_mode reconnect; /**< default CANTO_RECONNECT_AUTO */
+    uint32_t reconnect_min_ms;      /**< first backoff delay; 0: 1 s */
+    uint32_t reconnect_max_ms;      /**< backoff cap; 0: 60 s */
+    canto_resend_policy resend;     /**< default CANTO_RESEND_WITH_DELAY */
+    /** Most stanzas sent but not yet acknowledged (or waiting for a
+     *  reconnect) before send returns CANTO_EQUEUEFULL; 0: 1000. */
+    size_t max_queue_stanzas;
+    /** The same limit in bytes, counting unsent output too; 0: 4 MiB. */
+    size_t max_queue_bytes;
 } canto_client_options;
 
 /** Version of canto_client_options understood by this header. */
@@ -139,7 +174,7 @@ typedef struct canto_client_options {
     {                                                                                              \
         CANTO_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,                 \
             CANTO_TLS_REQUIRED, NULL, 0, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, CANTO_LOG_INFO, \
-            NULL, NULL                                                                             \
+            NULL, NULL, 0, CANTO_RECONNECT_AUTO, 0, 0, CANTO_RESEND_WITH_DELAY, 0, 0               \
     }
 
 /**
@@ -363,6 +398,85 @@ CANTO_EXPORT int canto_client_set_identity(canto_client *client, const char *cat
 /** Read the identity; pointers are borrowed. @return 0, CANTO_EINVAL. */
 CANTO_EXPORT int canto_client_get_identity(const canto_client *client, const char **category,
                                            const char **type, const char **name);
+
+/**@}*/
+
+/* ------------------------------------------------------------------------- */
+/** @name Delivery guarantees (XEP-0198) and session persistence */
+/**@{*/
+
+/**
+ * Reports the fate of a stanza sent with canto_client_send_tracked():
+ * @p status 0 means the server confirmed it holds it; otherwise the CANTO_E*
+ * reason it is given up (CANTO_ECLOSED: the session ended and the resend
+ * policy is CANTO_RESEND_NEVER, or the client was freed; CANTO_ETIMEDOUT...).
+ * Called exactly once per tracked stanza, on the loop thread.
+ */
+typedef void (*canto_delivery_fn)(void *user_data, canto_client *client, uint64_t token,
+                                  int status);
+
+/** Set (or clear) the delivery callback. @return 0, CANTO_EINVAL. */
+CANTO_EXPORT int canto_client_set_delivery_callback(canto_client *client, canto_delivery_fn fn,
+                                                    void *user_data);
+
+/**
+ * Send a stanza and learn through the delivery callback whether the server got
+ * it. With stream management the server's acks confirm it and, across
+ * reconnects, the stanza is resent until confirmed or the session is lost;
+ * without it, the answer to a ping sent right after it confirms it.
+ * While the client waits to reconnect a resumable session, the stanza is
+ * queued and sent on resumption.
+ * @param token the application's non-zero number for this stanza; it is what
+ *        the callback reports and what canto_client_export_session() keeps.
+ * @return as canto_client_send(); CANTO_EINVAL for token 0.
+ */
+CANTO_EXPORT int canto_client_send_tracked(canto_client *client, const canto_stanza *stanza,
+                                           uint64_t token);
+
+/** Called when the queue has room again after CANTO_EQUEUEFULL. */
+typedef void (*canto_drain_fn)(void *user_data, canto_client *client);
+/** Set (or clear) the drain callback. @return 0, CANTO_EINVAL. */
+CANTO_EXPORT int canto_client_set_drain_callback(canto_client *client, canto_drain_fn fn,
+                                                 void *user_data);
+
+/** @return stanzas sent but not yet acknowledged, plus those waiting for a reconnect. */
+CANTO_EXPORT size_t canto_client_queued(const canto_client *client);
+
+/**
+ * The network came back (or changed): retry at once instead of waiting for the
+ * backoff timer. @return 0, CANTO_ESTATE (not waiting to reconnect).
+ */
+CANTO_EXPORT int canto_client_network_changed(canto_client *client);
+
+/**
+ * @return 1 if the last CONNECTED started a new session (plugins set their
+ * state up again: presence, carbons, rooms), 0 if it resumed the previous one.
+ */
+CANTO_EXPORT int canto_client_session_is_new(const canto_client *client);
+
+/**
+ * Save the resumable session (bound JID, XEP-0198 id and counters, and every
+ * unacknowledged stanza with its token) so another process can resume it.
+ * @param out receives the buffer; free with canto_free().
+ * @return 0, CANTO_ENOTFOUND (no stream management session), CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_export_session(const canto_client *client, char **out, size_t *len);
+
+/**
+ * Load a saved session before canto_client_connect(): the client then resumes
+ * it, or if that fails, treats its queue by the resend policy.
+ * @return 0, CANTO_ESTATE (not disconnected), CANTO_EINVAL (not a session
+ *         export, or for another account), CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_client_import_session(canto_client *client, const char *data, size_t len);
+
+/**
+ * Client State Indication (XEP-0352): tell the server whether the user is
+ * looking (active) or not, so it can hold back unimportant traffic. Kept and
+ * sent again on new sessions.
+ * @return 0, CANTO_ENOTCONN, CANTO_EUNSUPPORTED (the server does not offer it).
+ */
+CANTO_EXPORT int canto_client_set_active(canto_client *client, int active);
 
 /**@}*/
 

@@ -125,7 +125,7 @@ int canto_client_new(canto_loop *loop, const char *jid, const canto_client_optio
     c->next_iq_handle = 1;
     c->next_hook_id = 1;
     snprintf(c->last_error, sizeof(c->last_error), "no error");
-    if (failed) {
+    if (failed || canto__client_reliability_init(c, opts) != 0) {
         canto_client_free(c);
         return CANTO_ENOMEM;
     }
@@ -154,6 +154,7 @@ static void destroy(canto_client *c)
     canto__client_iq_cancel_all(c);
     c->depth--;
     canto__client_teardown(c);
+    canto__client_reliability_free(c);
     canto__resolver_free(c->resolver);
     canto__tls_ctx_free(c->tls_ctx);
     canto__client_handlers_free(c);
@@ -253,6 +254,8 @@ int canto_client_disconnect(canto_client *c)
     if (c->state == CANTO_CLIENT_DISCONNECTED)
         return CANTO_ESTATE;
     c->user_closing = 1;
+    canto__timer_stop(&c->reconnect_timer);
+    c->waiting_reconnect = 0;
     if (c->stream && canto__stream_established(c->stream)) {
         canto__client_enter(c);
         canto__stream_close(c->stream, canto_loop_now(c->loop));
@@ -265,8 +268,8 @@ int canto_client_disconnect(canto_client *c)
     /* Nothing worth closing politely yet: stop where we are. */
     canto__client_teardown(c);
     canto_disconnect_info info = {
-        CANTO_DISCONNECT_INFO_VERSION,    0, CANTO_STREAM_COND_NONE, 0, NULL, NULL,
-        "disconnected by the application"};
+        CANTO_DISCONNECT_INFO_VERSION,     0, CANTO_STREAM_COND_NONE, 0, NULL, NULL,
+        "disconnected by the application", 0};
     canto__client_enter(c);
     c->state = CANTO_CLIENT_DISCONNECTED;
     canto__client_iq_cancel_all(c);
@@ -315,34 +318,62 @@ static int add_origin_id(canto_stanza *msg)
     return rc;
 }
 
-int canto_client_send(canto_client *c, const canto_stanza *stanza)
+/* Copy, stamp and filter a stanza for sending; *out is @p stanza itself when
+ * nothing needs changing, else a copy the caller frees. */
+static int prepare(canto_client *c, const canto_stanza *stanza, canto_stanza **copy)
+{
+    *copy = NULL;
+    if (c->filters.n == 0 && !needs_origin_id(stanza))
+        return 0;
+    /* The caller keeps its stanza untouched; filters work on a copy. */
+    int rc = canto_stanza_copy(stanza, copy);
+    if (rc == 0 && needs_origin_id(*copy))
+        rc = add_origin_id(*copy);
+    if (rc == 0)
+        rc = canto__client_run_filters(c, *copy);
+    return rc;
+}
+
+int canto__client_send_token(canto_client *c, const canto_stanza *stanza, uint64_t token)
 {
     if (!c || !stanza || canto_stanza_kind(stanza) != CANTO_NODE_ELEMENT)
         return CANTO_EINVAL;
-    if (c->state != CANTO_CLIENT_CONNECTED || !c->stream)
+    int connected = c->state == CANTO_CLIENT_CONNECTED && c->stream;
+    if (!connected && !canto__client_can_queue_offline(c))
         return CANTO_ENOTCONN;
+    int rc = canto__client_queue_check(c);
+    if (rc)
+        return rc;
     canto__client_enter(c);
-    int rc = 0;
     canto_stanza *copy = NULL;
-    const canto_stanza *out = stanza;
-    if (c->filters.n > 0 || needs_origin_id(stanza)) {
-        /* The caller keeps its stanza untouched; filters work on a copy. */
-        rc = canto_stanza_copy(stanza, &copy);
-        if (rc == 0 && needs_origin_id(copy))
-            rc = add_origin_id(copy);
-        if (rc == 0)
-            rc = canto__client_run_filters(c, copy);
-        out = copy;
+    rc = prepare(c, stanza, &copy);
+    const canto_stanza *out = copy ? copy : stanza;
+    if (rc == 0 && c->freed)
+        rc = CANTO_ENOTCONN;
+    if (rc == 0 && !connected) {
+        rc = canto__client_queue_offline(c, out, token);
+    } else if (rc == 0) {
+        rc = canto__stream_send_counted(c->stream, out, token, canto_loop_now(c->loop));
+        if (rc == CANTO_ESTATE)
+            rc = CANTO_ENOTCONN;
+        if (rc == 0 && token && !canto__stream_sm_active(c->stream))
+            rc = canto__client_confirm_by_ping(c, token);
+        if (!c->freed && c->stream)
+            canto__client_io_sync(c);
     }
-    if (rc == 0 && (c->freed || !c->stream || c->state != CANTO_CLIENT_CONNECTED))
-        rc = CANTO_ENOTCONN;
-    if (rc == 0)
-        rc = canto__stream_send(c->stream, out, canto_loop_now(c->loop));
-    if (rc == CANTO_ESTATE)
-        rc = CANTO_ENOTCONN;
     canto_stanza_free(copy);
-    if (rc == 0 && !c->freed)
-        canto__client_io_sync(c);
     canto__client_leave(c);
     return rc;
+}
+
+int canto_client_send(canto_client *c, const canto_stanza *stanza)
+{
+    return canto__client_send_token(c, stanza, 0);
+}
+
+int canto_client_send_tracked(canto_client *c, const canto_stanza *stanza, uint64_t token)
+{
+    if (token == 0)
+        return CANTO_EINVAL;
+    return canto__client_send_token(c, stanza, token);
 }

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <canto/error.h>
+#include "stream/sm.h"
 
 #define MAX_REDIRECTS 5
 
@@ -31,9 +33,15 @@ static void on_established(void *ud, const char *jid)
     }
     c->established_once = 1;
     c->redirects = 0;
+    c->attempt = 0;
     canto__connect_plan_free(c->plan);
     c->plan = NULL;
+    c->session_new = !canto__stream_resumed(c->stream);
+    if (c->session_new)
+        canto__client_iq_cancel_all(c); /* kept for a resumption that did not happen */
     canto__client_set_state(c, CANTO_CLIENT_CONNECTED, NULL);
+    if (c->session_new && !c->freed)
+        canto__client_new_session(c);
 }
 
 static void on_stanza(void *ud, canto_stanza *st)
@@ -70,11 +78,17 @@ static void on_trace(void *ud, int outgoing, const char *data, size_t len)
 
 static void on_plan(void *ud, int err, const canto__connect_result *res, const char *reason);
 
-static void report_disconnected(canto_client *c, int error, const canto__stream_end *end,
-                                const char *detail)
+static void report_lost(canto_client *c, int error, const canto__stream_end *end,
+                        const char *detail, int will_reconnect)
 {
-    canto_disconnect_info info = {
-        CANTO_DISCONNECT_INFO_VERSION, error, CANTO_STREAM_COND_NONE, 0, NULL, NULL, detail};
+    canto_disconnect_info info = {CANTO_DISCONNECT_INFO_VERSION,
+                                  error,
+                                  CANTO_STREAM_COND_NONE,
+                                  0,
+                                  NULL,
+                                  NULL,
+                                  detail,
+                                  will_reconnect};
     if (end) {
         info.condition = end->condition;
         info.by_peer = end->received;
@@ -84,12 +98,31 @@ static void report_disconnected(canto_client *c, int error, const canto__stream_
     if (error)
         canto__client_set_error(c, "%s", detail);
     c->state = CANTO_CLIENT_DISCONNECTED; /* requests sent from callbacks now fail */
-    canto__client_iq_cancel_all(c);
+    int resumable = will_reconnect && c->sm && canto__sm_id(c->sm);
+    if (!resumable) {
+        /* Requests survive only for a session that may come back. */
+        canto__client_iq_cancel_all(c);
+    }
+    if (!will_reconnect && c->sm) {
+        /* Nothing will resend these: say so instead of losing them. */
+        canto__sm_fail_all(c->sm, error ? error : CANTO_ECLOSED);
+        canto__sm_forget_session(c->sm);
+    }
     canto__client_set_state(c, CANTO_CLIENT_DISCONNECTED, &info);
 }
 
+static void report_disconnected(canto_client *c, int error, const canto__stream_end *end,
+                                const char *detail)
+{
+    report_lost(c, error, end, detail, 0);
+}
+
+static int split_host_port(const char *text, char *host, size_t cap, unsigned *port);
+
 static int make_plan(canto_client *c)
 {
+    char loc_host[300];
+    unsigned loc_port;
     if (!c->resolver) {
         canto__resolver_config rc = CANTO__RESOLVER_CONFIG_INIT;
         rc.nameservers = c->resolver_addr;
@@ -104,6 +137,14 @@ static int make_plan(canto_client *c)
     if (c->redirect_host) {
         cc.host = c->redirect_host;
         cc.port = (uint16_t)c->redirect_port;
+    } else if (c->sm && canto__sm_id(c->sm) && canto__sm_location(c->sm) &&
+               split_host_port(canto__sm_location(c->sm), loc_host, sizeof(loc_host), &loc_port) ==
+                   0) {
+        /* XEP-0198 §5: resume where the server asked; the certificate is
+         * still checked against the account's domain. */
+        cc.host = loc_host;
+        cc.port = (uint16_t)loc_port;
+        cc.direct_tls = c->tls == CANTO_TLS_DIRECT;
     } else if (c->host) {
         cc.host = c->host;
         cc.port = (uint16_t)c->port;
@@ -153,6 +194,7 @@ static int open_stream(canto_client *c, const canto__connect_result *res)
     cfg.from = canto_jid_bare_str(c->jid);
     cfg.resource = c->resource;
     cfg.preauth = c->preauth;
+    cfg.sm = c->preauth ? NULL : c->sm;
     cfg.tls = c->tls == CANTO_TLS_INSECURE_PLAINTEXT ? CANTO__TLS_NONE
               : res->direct_tls                      ? CANTO__TLS_DIRECT
                                                      : CANTO__TLS_STARTTLS;
@@ -240,31 +282,40 @@ static int worth_next_server(const canto__stream_end *end)
     }
 }
 
-static int parse_host_port(canto_client *c, const char *text)
+/* "host", "host:port", "[v6]" or "[v6]:port" (RFC 6120 §4.9.3.19, XEP-0198
+ * location). 0 or CANTO_EPROTO. */
+static int split_host_port(const char *text, char *host, size_t cap, unsigned *port)
 {
-    /* "host", "host:port", "[v6]" or "[v6]:port" (RFC 6120 §4.9.3.19). */
-    char host[300];
-    unsigned port = 5222;
     const char *colon = NULL;
+    *port = 5222;
     if (text[0] == '[') {
         const char *close = strchr(text, ']');
         if (!close)
             return CANTO_EPROTO;
-        snprintf(host, sizeof(host), "%.*s", (int)(close - text - 1), text + 1);
+        snprintf(host, cap, "%.*s", (int)(close - text - 1), text + 1);
         if (close[1] == ':')
             colon = close + 1;
+        else if (close[1])
+            return CANTO_EPROTO;
     } else {
         colon = strrchr(text, ':');
-        snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - text) : (int)strlen(text), text);
+        snprintf(host, cap, "%.*s", colon ? (int)(colon - text) : (int)strlen(text), text);
     }
     if (colon) {
         char *endp;
         unsigned long p = strtoul(colon + 1, &endp, 10);
         if (*endp || p == 0 || p > 65535)
             return CANTO_EPROTO;
-        port = (unsigned)p;
+        *port = (unsigned)p;
     }
-    if (!host[0])
+    return host[0] ? 0 : CANTO_EPROTO;
+}
+
+static int parse_host_port(canto_client *c, const char *text)
+{
+    char host[300];
+    unsigned port;
+    if (split_host_port(text, host, sizeof(host), &port) != 0)
         return CANTO_EPROTO;
     canto__dealloc(&c->alloc, c->redirect_host);
     c->redirect_host = canto__strndup(&c->alloc, host, strlen(host));
@@ -309,6 +360,13 @@ void canto__client_stream_over(canto_client *c)
     }
     canto__connect_plan_free(c->plan);
     c->plan = NULL;
+    if (canto__client_should_reconnect(c, end)) {
+        c->lost_at = (long long)time(NULL);
+        report_lost(c, end->error ? end->error : CANTO_ECLOSED, end, end->detail, 1);
+        if (!c->freed && c->state == CANTO_CLIENT_DISCONNECTED && !c->user_closing)
+            canto__client_schedule_reconnect(c);
+        return;
+    }
     int error =
         c->user_closing && (end->error == 0 || end->error == CANTO_ECLOSED) ? 0 : end->error;
     report_disconnected(c, error, end, error ? end->detail : "disconnected");

@@ -106,6 +106,24 @@ struct canto_client {
     size_t nfeatures, feature_cap;
     char *identity[3]; /* category, type, name; NULL: defaults */
 
+    /* Reliability (reliability.c). */
+    canto__sm *sm; /* NULL: stream management disabled */
+    canto_reconnect_mode reconnect_mode;
+    uint32_t backoff_min, backoff_max;
+    unsigned attempt;
+    canto__timer reconnect_timer;
+    int waiting_reconnect;
+    canto_resend_policy resend;
+    size_t max_q_stanzas, max_q_bytes;
+    int want_drain;
+    canto_delivery_fn delivery_fn;
+    void *delivery_ud;
+    canto_drain_fn drain_fn;
+    void *drain_ud;
+    int session_new;
+    int csi;           /* -1: never set; else the last active flag */
+    long long lost_at; /* wall clock (s) when the last session was lost */
+
     canto__iq *iqs; /* pending requests, newest first */
     unsigned next_iq_handle;
 
@@ -143,6 +161,22 @@ int canto__client_run_filters(canto_client *c, canto_stanza *st);
 void canto__hooks_compact(canto__hooks *h);
 void canto__hooks_free(canto_client *c, canto__hooks *h);
 void canto__client_features_free(canto_client *c);
+
+/* reliability.c */
+int canto__client_reliability_init(canto_client *c, const canto_client_options *o);
+void canto__client_reliability_free(canto_client *c);
+int canto__client_queue_check(canto_client *c);
+void canto__client_output_drained(canto_client *c);
+int canto__client_can_queue_offline(const canto_client *c);
+int canto__client_queue_offline(canto_client *c, const canto_stanza *st, uint64_t token);
+int canto__client_confirm_by_ping(canto_client *c, uint64_t token);
+void canto__client_session_lost_queue(canto_client *c);
+int canto__client_should_reconnect(const canto_client *c, const canto__stream_end *end);
+void canto__client_schedule_reconnect(canto_client *c);
+void canto__client_new_session(canto_client *c);
+
+/* client.c */
+int canto__client_send_token(canto_client *c, const canto_stanza *stanza, uint64_t token);
 
 /* iq.c */
 /* 1 if @p st answered a pending request (then it is consumed). */

@@ -6,6 +6,7 @@
 
 #include <canto/error.h>
 #include "base/id.h"
+#include "stream/sm.h"
 #include "stream/stream_error.h"
 #include "xml/tree.h"
 
@@ -430,6 +431,8 @@ int canto__stream_close(canto__stream *s, uint64_t now)
         canto__stream_fail(s, 0, CANTO_STREAM_COND_NONE, &end);
         return 0;
     }
+    if (s->sm_on && s->sm && canto__sm_unacked(s->sm))
+        canto__stream_sm_request(s); /* the answer precedes the peer's close tag */
     canto__stream_write(s, "</stream:stream>", 16);
     s->ph = PH_CLOSING;
     s->step_deadline = now + s->close_ms;
