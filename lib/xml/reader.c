@@ -43,6 +43,11 @@ static int new_context(canto__reader *r)
 static void clear_stream(canto__reader *r)
 {
     if (r->ctxt) {
+        /* libxml2 builds a document of its own to keep entity declarations
+         * in when a SAX user has none ("SAX compatibility mode"); the context
+         * does not free it. */
+        if (r->ctxt->myDoc)
+            xmlFreeDoc(r->ctxt->myDoc);
         xmlFreeParserCtxt(r->ctxt);
         r->ctxt = NULL;
     }

@@ -157,8 +157,11 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix, con
     (void)prefix;
     (void)nb_defaulted; /* no DTD, so never any */
     canto__reader *r = ctx;
-    if (r->halted)
+    if (r->halted) {
+        /* Halted from a callback where stopping libxml2 was not safe. */
+        xmlStopParser(r->ctxt);
         return;
+    }
     unsigned depth = ++r->depth;
     r->ns_in_scope += (unsigned)nb_ns;
     if (depth <= r->max_depth + 1)
@@ -217,8 +220,10 @@ static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const
     (void)prefix;
     (void)uri;
     canto__reader *r = ctx;
-    if (r->halted)
+    if (r->halted) {
+        xmlStopParser(r->ctxt);
         return;
+    }
     unsigned depth = r->depth--;
     r->ns_in_scope -= r->ns_declared[depth];
     if (depth < r->top) {
@@ -313,8 +318,10 @@ static void on_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id,
     (void)system_id;
     canto__reader *r = ctx;
     /* Stopping here, before the internal subset is read, means no entity is
-     * ever declared, let alone expanded or fetched. */
-    canto__reader_fail(r, CANTO_ERESTRICTED, "document type declaration", 1);
+     * ever declared, let alone expanded or fetched: also when an earlier
+     * error only made the reader stop listening. */
+    canto__reader_fail(r, CANTO_ERESTRICTED, "document type declaration", 0);
+    xmlStopParser(r->ctxt);
 }
 
 static xmlEntityPtr on_entity(void *ctx, const xmlChar *name)
