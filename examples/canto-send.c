@@ -18,49 +18,39 @@ typedef struct run {
     canto_loop *loop;
     const char *to;
     const char *body;
-    char ack_id[32];
     int confirmed;
     int exit_code;
 } run;
 
-/* The server answers iqs in order with the stanzas before them: an answer to
- * this ping means it has taken the message. */
-static int on_ack(void *ud, canto_client *c, canto_stanza *st)
+/* The server confirmed it holds the message: an XEP-0198 ack, or (without
+ * stream management) its answer to a ping sent right after the message. */
+static void on_delivery(void *ud, canto_client *c, uint64_t token, int status)
 {
     run *r = ud;
-    r->confirmed = 1;
+    (void)token;
+    if (status == 0) {
+        r->confirmed = 1;
+    } else {
+        fprintf(stderr, "canto-send: the message was not confirmed: %s\n", canto_strerror(status));
+        r->exit_code = CLI_XMPP;
+    }
     canto_client_disconnect(c);
-    (void)st;
-    return 1;
 }
 
 static void send_message(run *r, canto_client *c)
 {
-    canto_stanza *msg = NULL, *ping = NULL, *child;
-    unsigned long long n = (unsigned long long)canto_loop_now(r->loop);
-    snprintf(r->ack_id, sizeof(r->ack_id), "canto-send-%llx", n);
-    canto_handler_match m = CANTO_HANDLER_MATCH_INIT;
-    m.name = "iq";
-    m.id = r->ack_id;
+    canto_stanza *msg = NULL;
     int rc = canto_stanza_new_message(NULL, "chat", r->to, NULL, r->body, &msg);
     if (rc == 0)
-        rc = canto_stanza_new_iq(NULL, "get", canto_jid_domain(canto_client_jid(c)), r->ack_id,
-                                 &ping);
+        rc = canto_client_set_delivery_callback(c, on_delivery, r);
     if (rc == 0)
-        rc = canto_stanza_add_child(ping, "ping", "urn:xmpp:ping", &child);
-    if (rc == 0)
-        rc = canto_client_add_handler(c, &m, on_ack, r, NULL);
-    if (rc == 0)
-        rc = canto_client_send(c, msg);
-    if (rc == 0)
-        rc = canto_client_send(c, ping);
+        rc = canto_client_send_tracked(c, msg, 1);
     if (rc) {
         fprintf(stderr, "canto-send: could not send: %s\n", canto_strerror(rc));
         r->exit_code = rc == CANTO_EINVAL || rc == CANTO_EUTF8 ? CLI_USAGE : CLI_XMPP;
         canto_client_disconnect(c);
     }
     canto_stanza_free(msg);
-    canto_stanza_free(ping);
 }
 
 static void on_state(void *ud, canto_client *c, canto_client_state st,
@@ -143,6 +133,7 @@ int main(int argc, char **argv)
 
     canto_client_options opts;
     cli_client_options(&conn, &opts);
+    opts.reconnect = CANTO_RECONNECT_MANUAL; /* one attempt: report, don't wait around */
     canto_client *client = NULL;
     int rc = canto_loop_new(NULL, &r.loop);
     if (rc == 0)

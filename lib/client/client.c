@@ -9,6 +9,7 @@
 
 #include <canto/error.h>
 #include "base/id.h"
+#include "stream/sm.h"
 
 const char *canto_client_state_name(canto_client_state state)
 {
@@ -251,6 +252,18 @@ int canto_client_disconnect(canto_client *c)
 {
     if (!c)
         return CANTO_EINVAL;
+    if (c->state == CANTO_CLIENT_DISCONNECTED && c->waiting_reconnect) {
+        /* Only a backoff timer is running: stopping it is the whole job. */
+        canto__timer_stop(&c->reconnect_timer);
+        c->waiting_reconnect = 0;
+        c->user_closing = 1;
+        if (c->sm) {
+            canto__sm_fail_all(c->sm, CANTO_ECLOSED);
+            canto__sm_forget_session(c->sm);
+        }
+        canto__client_iq_cancel_all(c);
+        return 0;
+    }
     if (c->state == CANTO_CLIENT_DISCONNECTED)
         return CANTO_ESTATE;
     c->user_closing = 1;
