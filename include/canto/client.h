@@ -478,6 +478,15 @@ CANTO_EXPORT int canto_client_import_session(canto_client *client, const char *d
  */
 CANTO_EXPORT int canto_client_set_active(canto_client *client, int active);
 
+/**
+ * Whether the server announced a stream feature, e.g.
+ * `canto_client_has_stream_feature(c, "ver", "urn:xmpp:features:rosterver")`.
+ * @param ns namespace, or NULL for any.
+ * @return 1 yes, 0 no (also when not connected).
+ */
+CANTO_EXPORT int canto_client_has_stream_feature(const canto_client *client, const char *name,
+                                                 const char *ns);
+
 /**@}*/
 
 CANTO_END_DECLS

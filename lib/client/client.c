@@ -73,6 +73,34 @@ static void wipe_password(canto_client *c)
     }
 }
 
+static const char tls_ctx_key = 0;
+
+static void free_tls_ctx(void *ctx)
+{
+    canto__tls_ctx_free(ctx);
+}
+
+/* All clients on a loop share one TLS context (priority cache and
+ * credentials, ~9 KB): it lives as long as the loop. The trust store is not in
+ * it: loaded per handshake and released, it costs milliseconds, kept it would
+ * cost megabytes. */
+static int shared_tls_ctx(canto_loop *loop, canto__tls_ctx **out)
+{
+    canto__tls_ctx *ctx = canto__loop_attached(loop, &tls_ctx_key);
+    if (!ctx) {
+        int rc = canto__tls_ctx_new(canto__loop_alloc(loop), &ctx);
+        if (rc)
+            return rc;
+        rc = canto__loop_attach(loop, &tls_ctx_key, ctx, free_tls_ctx);
+        if (rc) {
+            canto__tls_ctx_free(ctx);
+            return rc;
+        }
+    }
+    *out = ctx;
+    return 0;
+}
+
 int canto_client_new(canto_loop *loop, const char *jid, const canto_client_options *opts,
                      canto_client **out)
 {
@@ -131,10 +159,7 @@ int canto_client_new(canto_loop *loop, const char *jid, const canto_client_optio
         return CANTO_ENOMEM;
     }
     if (c->tls != CANTO_TLS_INSECURE_PLAINTEXT) {
-        /* The shared context holds priorities and credentials; the trust
-         * store is not kept in it: loaded per handshake and released, it costs
-         * milliseconds, kept it would cost megabytes per client. */
-        rc = canto__tls_ctx_new(&c->alloc, &c->tls_ctx);
+        rc = shared_tls_ctx(loop, &c->tls_ctx);
         if (rc) {
             canto_client_free(c);
             return rc;
@@ -157,7 +182,6 @@ static void destroy(canto_client *c)
     canto__client_teardown(c);
     canto__client_reliability_free(c);
     canto__resolver_free(c->resolver);
-    canto__tls_ctx_free(c->tls_ctx);
     canto__client_handlers_free(c);
     canto__hooks_free(c, &c->listeners);
     canto__hooks_free(c, &c->filters);
@@ -220,6 +244,12 @@ void canto__client_set_state(canto_client *c, canto_client_state st,
     if (c->state == st && st != CANTO_CLIENT_DISCONNECTED)
         return;
     c->state = st;
+    canto__client_notify_state(c, st, info);
+}
+
+void canto__client_notify_state(canto_client *c, canto_client_state st,
+                                const canto_disconnect_info *info)
+{
     canto__logf(&c->log, CANTO_LOG_DEBUG, "client", "state: %s", canto_client_state_name(st));
     if (c->state_fn && !c->freed)
         c->state_fn(c->state_ud, c, st, info);

@@ -36,12 +36,19 @@ static void on_established(void *ud, const char *jid)
     c->attempt = 0;
     canto__connect_plan_free(c->plan);
     c->plan = NULL;
+    /* Connected: the resolver is not needed until the next connection. */
+    canto__resolver_free(c->resolver);
+    c->resolver = NULL;
     c->session_new = !canto__stream_resumed(c->stream);
     if (c->session_new)
         canto__client_iq_cancel_all(c); /* kept for a resumption that did not happen */
-    canto__client_set_state(c, CANTO_CLIENT_CONNECTED, NULL);
-    if (c->session_new && !c->freed)
+    /* Leftovers of a lost session go out before the application hears of
+     * the new one, so they are never confused with what it sends then. */
+    c->state = CANTO_CLIENT_CONNECTED;
+    if (c->session_new)
         canto__client_new_session(c);
+    if (!c->freed && c->state == CANTO_CLIENT_CONNECTED)
+        canto__client_notify_state(c, CANTO_CLIENT_CONNECTED, NULL);
 }
 
 static void on_stanza(void *ud, canto_stanza *st)

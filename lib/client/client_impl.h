@@ -134,6 +134,9 @@ struct canto_client {
 /* client.c */
 void canto__client_set_state(canto_client *c, canto_client_state st,
                              const canto_disconnect_info *info);
+/* Tell the callback and listeners about @p st without changing c->state. */
+void canto__client_notify_state(canto_client *c, canto_client_state st,
+                                const canto_disconnect_info *info);
 void canto__client_set_error(canto_client *c, const char *fmt, ...) CANTO_PRINTF(2, 3);
 /* Entry/exit around every callback from the loop, so that the client can be
  * freed from inside application callbacks. leave() returns 1 if the client is

@@ -228,3 +228,8 @@ int canto_client_get_identity(const canto_client *c, const char **category, cons
         *name = c->identity[0] ? c->identity[2] : NULL;
     return 0;
 }
+
+int canto_client_has_stream_feature(const canto_client *c, const char *name, const char *ns)
+{
+    return c && c->stream && canto__stream_has_feature(c->stream, name, ns);
+}

@@ -375,8 +375,7 @@ int canto_client_import_session(canto_client *c, const char *data, size_t len)
 
 static int send_csi(canto_client *c)
 {
-    const canto_stanza *f = canto__stream_features(c->stream);
-    if (!canto_stanza_child(f, "csi", NS_CSI))
+    if (!canto__stream_has_feature(c->stream, "csi", NS_CSI))
         return CANTO_EUNSUPPORTED;
     canto_stanza *el;
     int rc = canto_stanza_new(NULL, c->csi ? "active" : "inactive", NS_CSI, &el);

@@ -103,6 +103,8 @@ void canto__loop_destroy(canto_loop *loop)
 {
     canto__loop_watches_clear(loop);
     canto__loop_timers_clear(loop);
+    canto__loop_ptimers_clear(loop);
+    canto__loop_attachments_clear(loop);
     /* External mode: cancels the application's timer if one is still set. */
     if (loop->be->timers_changed)
         loop->be->timers_changed(loop);

@@ -46,6 +46,12 @@ int canto__timer_start(canto_loop *loop, canto__timer *t, uint64_t deadline_ms, 
 void canto__timer_stop(canto__timer *t);
 int canto__timer_armed(const canto__timer *t);
 
+/* One object per key shared by everything on a loop (e.g. the TLS priority
+ * cache and credentials of all clients on it), freed with the loop by
+ * @p free_fn. Attaching under a key that is taken returns CANTO_EINVAL. */
+int canto__loop_attach(canto_loop *loop, const void *key, void *obj, void (*free_fn)(void *obj));
+void *canto__loop_attached(const canto_loop *loop, const void *key);
+
 const canto__alloc *canto__loop_alloc(const canto_loop *loop);
 const canto__log *canto__loop_log(const canto_loop *loop);
 

@@ -37,6 +37,9 @@ typedef struct canto__ready {
  * canto__timer_stop() and canto__timer_start() find and unlink it. */
 #define CANTO__TIMER_DUE ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
+/* A public timer (canto_loop_add_timer), see timer_public.c. */
+typedef struct canto__ptimer canto__ptimer;
+
 struct canto_loop {
     canto__alloc alloc;
     canto__log log;
@@ -73,6 +76,13 @@ struct canto_loop {
     uint64_t told_deadline;
     int told_state;
     int timer_dirty; /* a timer changed while dispatching: sync afterwards */
+
+    /* Objects the layers above share per loop (attach.c). */
+    struct canto__attachment *attachments;
+
+    /* Public one-shot timers (timer_public.c), most recent first. */
+    canto__ptimer *ptimers;
+    unsigned next_ptimer_id;
 
     int depth;        /* > 0 while callbacks are being dispatched */
     int in_hook;      /* > 0 while an external hook runs */
@@ -112,5 +122,11 @@ void canto__loop_timers_collect(canto_loop *loop, uint64_t now);
 int canto__loop_timers_fire(canto_loop *loop);
 /* Disarm every timer and free the heap at loop teardown. */
 void canto__loop_timers_clear(canto_loop *loop);
+
+/* timer_public.c: free the records of public timers still pending at loop
+ * teardown; call after canto__loop_timers_clear() (which disarmed them
+ * without telling the hooks, and counted them in its warning). */
+void canto__loop_ptimers_clear(canto_loop *loop);
+void canto__loop_attachments_clear(canto_loop *loop);
 
 #endif

@@ -199,6 +199,7 @@ void canto__stream_free(canto__stream *s)
     canto__stream_tls_free(s);
     canto__stream_sasl_free(s);
     canto_stanza_free(s->features);
+    canto_free(s->feature_names);
     canto__buf_free(&s->out);
     canto__dealloc(&s->alloc, s->domain);
     canto__dealloc(&s->alloc, s->from);
@@ -547,6 +548,26 @@ void canto__stream_timeout(canto__stream *s, uint64_t now)
 }
 
 /* --- queries ---------------------------------------------------------------- */
+
+int canto__stream_has_feature(const canto__stream *s, const char *name, const char *ns)
+{
+    if (!s || !name)
+        return 0;
+    if (s->features)
+        return canto_stanza_child(s->features, name, ns) != NULL;
+    size_t nl = strlen(name), sl = ns ? strlen(ns) : 0;
+    for (const char *p = s->feature_names; p && *p;) {
+        const char *us = strchr(p, '\x1f');
+        const char *rs = us ? strchr(us, '\x1e') : NULL;
+        if (!rs)
+            break;
+        if ((size_t)(rs - us - 1) == nl && memcmp(us + 1, name, nl) == 0 &&
+            (!ns || ((size_t)(us - p) == sl && memcmp(p, ns, sl) == 0)))
+            return 1;
+        p = rs + 1;
+    }
+    return 0;
+}
 
 const canto_stanza *canto__stream_features(const canto__stream *s)
 {

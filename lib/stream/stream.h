@@ -129,7 +129,11 @@ int canto__stream_sm_active(const canto__stream *s);
  * close_timeout_ms), then report closed. */
 int canto__stream_close(canto__stream *s, uint64_t now);
 
-/* The features of the current stream (borrowed; NULL before they arrive). */
+/* Whether the current stream's features include @p name in @p ns (NULL:
+ * any namespace); also after establishment, when only names are kept. */
+int canto__stream_has_feature(const canto__stream *s, const char *name, const char *ns);
+/* The features of the current stream (borrowed; NULL before they arrive and
+ * once the stream is established). */
 const canto_stanza *canto__stream_features(const canto__stream *s);
 int canto__stream_established(const canto__stream *s);
 /* TLS facts once encryption is up: 0 when not encrypted. */

@@ -55,7 +55,8 @@ struct canto__stream {
     canto__sasl *sasl;
     int authenticated;
     int restart_pending;    /* the reader reset for a stream restart */
-    canto_stanza *features; /* of the current stream */
+    canto_stanza *features; /* of the current stream, until established */
+    char *feature_names;    /* once established: condensed names (canto_free) */
     char *bound_jid;
     char iq_id[24];   /* id of the negotiation iq in flight (bind, session) */
     char ping_id[24]; /* id of the liveness ping in flight, or "" */

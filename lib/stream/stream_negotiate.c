@@ -13,8 +13,32 @@ static void fail(canto__stream *s, int error, canto_stream_condition cond, const
     canto__stream_fail(s, error, cond, &end);
 }
 
+/* Keep only the names of the features (an idle connection should not hold a
+ * whole element tree): "ns\x1fname\x1e" per child. */
+static void condense_features(canto__stream *s)
+{
+    canto__buf b;
+    canto__buf_init(&b, &s->alloc);
+    for (const canto_stanza *c = canto_stanza_first_element(s->features); c;
+         c = canto_stanza_next_element(c)) {
+        const char *ns = canto_stanza_ns(c);
+        canto__buf_puts(&b, ns ? ns : "");
+        canto__buf_append(&b, "\x1f", 1);
+        canto__buf_puts(&b, canto_stanza_name(c));
+        canto__buf_append(&b, "\x1e", 1);
+    }
+    canto_free(s->feature_names);
+    s->feature_names = NULL;
+    if (canto__buf_take(&b, &s->feature_names, NULL) != 0)
+        s->feature_names = NULL;
+    canto_stanza_free(s->features);
+    s->features = NULL;
+}
+
 void canto__stream_established_now(canto__stream *s)
 {
+    if (s->features)
+        condense_features(s);
     s->ph = PH_ESTABLISHED;
     s->step_deadline = UINT64_MAX;
     canto__logf(s->log, CANTO_LOG_INFO, "stream", "session established as %s",
