@@ -186,6 +186,39 @@ CANTO_EXPORT int canto_loop_timer_expired(canto_loop *loop);
 /** @return the loop's clock in milliseconds (monotonic, arbitrary origin); 0 for NULL. */
 CANTO_EXPORT uint64_t canto_loop_now(const canto_loop *loop);
 
+/**
+ * A one-shot timer fired. Called on the loop's thread from inside its
+ * dispatch; the timer is already gone (canto_loop_cancel_timer() on @p id
+ * returns CANTO_ENOTFOUND). It may add and cancel timers, free the objects
+ * that own them, and free the loop (see canto_loop_free()).
+ */
+typedef void (*canto_loop_timer_fn)(void *user_data, canto_loop *loop, unsigned id);
+
+/**
+ * Call @p fn once, @p delay_ms milliseconds from now on the loop's clock
+ * (0: in the next dispatch round). Works the same for built-in and external
+ * loops. Meant for a handful of timers per loop (plugins' periodic work,
+ * application timeouts): cancelling looks the id up in a list.
+ *
+ * Threads: the loop's thread only. Safe inside any callback of the loop; a
+ * timer added from a callback fires in a later round, never in the current one.
+ * @param id receives the timer's id for canto_loop_cancel_timer() (may be
+ *        NULL). Ids are never 0 and not reused while the timer is pending.
+ * @return 0, CANTO_EINVAL (NULL @p loop or @p fn), CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_loop_add_timer(canto_loop *loop, uint32_t delay_ms, canto_loop_timer_fn fn,
+                                      void *user_data, unsigned *id);
+
+/**
+ * Cancel a pending timer: its callback will not be called. Safe inside any
+ * callback of the loop, including another timer's due in the same round.
+ * Timers still pending when the loop is freed are cancelled then (with a
+ * warning logged, as for any object left attached).
+ * @return 0, CANTO_EINVAL (NULL @p loop), CANTO_ENOTFOUND (fired, cancelled or
+ *         never added).
+ */
+CANTO_EXPORT int canto_loop_cancel_timer(canto_loop *loop, unsigned id);
+
 CANTO_END_DECLS
 
 #endif
