@@ -199,10 +199,9 @@ typedef enum canto_presence_subscription {
  * - CANTO_PRESENCE_SUBSCRIBE: ask for @p jid's presence; @p status may carry a
  *   short message to show to the contact.
  * - CANTO_PRESENCE_SUBSCRIBED: approve a request from @p jid. Sent before any
- *   request, it is a pre-approval (RFC 6121 §3.4), which the server honours
- *   only if it advertised `<sub xmlns='urn:xmpp:features:pre-approval'/>` in
- *   its stream features; stream features are not visible through the public
- *   API, so this call does not check: a server without support ignores it.
+ *   request, it is a pre-approval (RFC 6121 §3.4), which only a server that
+ *   advertised `<sub xmlns='urn:xmpp:features:pre-approval'/>` honours; this
+ *   call does not check (use canto_presence_preapprove() for that).
  * - CANTO_PRESENCE_UNSUBSCRIBED: deny a request, or cancel a subscription
  *   @p jid has to our presence (or a pre-approval).
  * - CANTO_PRESENCE_UNSUBSCRIBE: stop receiving @p jid's presence.
@@ -221,6 +220,15 @@ CANTO_EXPORT int canto_presence_subscribe(canto_presence *presence, const char *
                                           const char *status);
 /** Shorthand for CANTO_PRESENCE_SUBSCRIBED: approve (or pre-approve) @p jid. */
 CANTO_EXPORT int canto_presence_approve(canto_presence *presence, const char *jid);
+/**
+ * Pre-approve a subscription request from @p jid before it is made (RFC 6121
+ * §3.4): sends "subscribed" like canto_presence_approve(), but only if the
+ * server announced `<sub xmlns='urn:xmpp:features:pre-approval'/>` in its
+ * stream features, as the RFC requires of clients.
+ * @return as canto_presence_send_subscription(), and CANTO_EUNSUPPORTED when
+ *         the server did not announce pre-approvals (nothing is sent).
+ */
+CANTO_EXPORT int canto_presence_preapprove(canto_presence *presence, const char *jid);
 /** Shorthand for CANTO_PRESENCE_UNSUBSCRIBED: deny @p jid's request or cancel its subscription. */
 CANTO_EXPORT int canto_presence_deny(canto_presence *presence, const char *jid);
 /** Shorthand for CANTO_PRESENCE_UNSUBSCRIBE: stop receiving @p jid's presence. */

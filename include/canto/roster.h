@@ -28,13 +28,12 @@
  * server sends pushes only to resources that requested the roster). A session
  * resumed with stream management (XEP-0198) keeps getting them.
  *
- * Roster versioning: RFC 6121 says a client must not send the `ver` attribute
- * unless the server advertised `<ver xmlns='urn:xmpp:features:rosterver'/>`.
- * Stream features are not visible through the public API, so the fetch
- * includes `ver` exactly when the copy has a version, and a version only ever
- * comes from a server that supports versioning (a result or push carrying
- * `ver`, or an import of such a copy). A server without versioning never sets
- * one, and a fetch then always returns the full roster.
+ * Roster versioning (RFC 6121 §2.6): when the server announced
+ * `<ver xmlns='urn:xmpp:features:rosterver'/>` in its stream features, the
+ * fetch carries the copy's version, or an empty `ver` when the copy has none
+ * (asking the server to start versioning). To a server that did not announce
+ * it, `ver` is never sent, as the RFC requires, and every fetch returns the
+ * full roster.
  *
  * Threads: a canto_roster is used only from the thread that runs its client's
  * loop; callbacks are called on that thread, from inside the loop's dispatch.
@@ -114,7 +113,8 @@ typedef void (*canto_roster_result_fn)(void *user_data, canto_roster *roster,
                                        const canto_iq_response *response);
 
 /**
- * Request the roster (a roster get), sending the copy's version if it has one.
+ * Request the roster (a roster get), with the copy's version if the server
+ * supports versioning (see above).
  * When the result arrives, the copy is replaced by the roster in it (items
  * that are malformed — no or invalid `jid`, `subscription='remove'`, a JID
  * seen before — are skipped) and the change callback reports each item added,

@@ -718,6 +718,33 @@ static int test_subscription_requests(void)
     return 0;
 }
 
+static int test_preapprove(void)
+{
+    /* Not announced by the server: refused, nothing sent. */
+    env e;
+    REQUIRE(setup(&e, 1) == 0);
+    CHECK_INT(canto_presence_preapprove(e.p, "dave@localhost"), CANTO_EUNSUPPORTED);
+    CHECK_INT(fake_server_sync(e.fs, e.loop, WAIT), 0);
+    CHECK_INT(fake_server_pending(e.fs), 0);
+    teardown(&e);
+
+    /* Announced: "subscribed" to the bare JID. */
+    REQUIRE(setup(&e, 0) == 0);
+    REQUIRE(fake_server_set_features(e.fs, "<sub xmlns='urn:xmpp:features:pre-approval'/>") == 0);
+    CHECK_INT(canto_presence_preapprove(e.p, "dave@localhost"), CANTO_ENOTCONN);
+    REQUIRE(fake_server_connect(e.fs, e.loop, e.client, WAIT) == 0);
+    CHECK_INT(canto_presence_preapprove(e.p, "Dave@localhost/x"), 0);
+    canto_stanza *st = fake_server_next(e.fs, e.loop, WAIT);
+    REQUIRE(st != NULL);
+    CHECK_STR(canto_stanza_attr(st, "type"), "subscribed");
+    CHECK_STR(canto_stanza_attr(st, "to"), "dave@localhost");
+    canto_stanza_free(st);
+    CHECK_INT(canto_presence_preapprove(e.p, "a@@b"), CANTO_EJID_DOMAIN);
+    CHECK_INT(canto_presence_preapprove(NULL, "a@b"), CANTO_EINVAL);
+    teardown(&e);
+    return 0;
+}
+
 static int test_free_in_callback(void)
 {
     env e;
@@ -774,6 +801,7 @@ int main(void)
     RUN(test_error_presence);
     RUN(test_weird_presence);
     RUN(test_subscription_requests);
+    RUN(test_preapprove);
     RUN(test_free_in_callback);
     RUN(test_misc);
     return CHECK_DONE();

@@ -67,6 +67,8 @@ static void on_result(void *ud, canto_roster *r, const canto_iq_response *resp)
     }
 }
 
+static int setup_no_versioning;
+
 static int setup(env *e, int connect)
 {
     memset(e, 0, sizeof(*e));
@@ -75,6 +77,9 @@ static int setup(env *e, int connect)
     canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
     fake_server_client_options(e->fs, &o);
     o.reconnect = CANTO_RECONNECT_MANUAL; /* a dropped connection stays dropped */
+    if (!setup_no_versioning &&
+        fake_server_set_features(e->fs, "<ver xmlns='urn:xmpp:features:rosterver'/>") != 0)
+        return -1;
     if (canto_client_new(e->loop, "localhost", &o, &e->client) != 0 ||
         canto_roster_new(e->client, &e->r) != 0)
         return -1;
@@ -157,8 +162,8 @@ static int test_fetch(void)
     CHECK_INT(canto_roster_fetch(e.r, on_result, &e), 0);
     canto_stanza *iq = next_request(&e, "get");
     REQUIRE(iq != NULL);
-    /* No cached version: no `ver`. */
-    CHECK(canto_stanza_attr(canto_stanza_child(iq, "query", CANTO_NS_ROSTER), "ver") == NULL);
+    /* No cached version: an empty `ver` asks the server to start versioning. */
+    CHECK_STR(canto_stanza_attr(canto_stanza_child(iq, "query", CANTO_NS_ROSTER), "ver"), "");
     CHECK(canto_stanza_attr(iq, "to") == NULL);
     const char *id = canto_stanza_attr(iq, "id");
     REQUIRE(id != NULL && *id);
@@ -608,6 +613,34 @@ static int test_export_import(void)
     return 0;
 }
 
+/* RFC 6121 §2.6.2: no `ver` to a server that did not announce versioning,
+ * even with a cached version. */
+static int test_no_versioning(void)
+{
+    env e;
+    setup_no_versioning = 1;
+    int rc = setup(&e, 1);
+    setup_no_versioning = 0;
+    REQUIRE(rc == 0);
+    CHECK_INT(canto_roster_import(e.r, first_roster, (size_t)-1), 0);
+    CHECK_STR(canto_roster_version(e.r), "v1");
+    CHECK_INT(canto_roster_fetch(e.r, on_result, &e), 0);
+    canto_stanza *iq = next_request(&e, "get");
+    REQUIRE(iq != NULL);
+    CHECK(canto_stanza_attr(canto_stanza_child(iq, "query", CANTO_NS_ROSTER), "ver") == NULL);
+    fake_server_send(e.fs,
+                     "<iq type='result' id='%s'><query xmlns='jabber:iq:roster'>"
+                     "<item jid='juliet@example.com'/></query></iq>",
+                     canto_stanza_attr(iq, "id"));
+    canto_stanza_free(iq);
+    CHECK_INT(fake_server_sync(e.fs, e.loop, WAIT), 0);
+    CHECK_INT(e.nresults, 1);
+    CHECK_INT(canto_roster_count(e.r), 1);
+    CHECK(canto_roster_version(e.r) == NULL);
+    teardown(&e);
+    return 0;
+}
+
 static int test_misc(void)
 {
     CHECK_INT(canto_roster_new(NULL, NULL), CANTO_EINVAL);
@@ -633,6 +666,7 @@ int main(void)
     RUN(test_item_requests);
     RUN(test_free_with_pending);
     RUN(test_export_import);
+    RUN(test_no_versioning);
     RUN(test_misc);
     return CHECK_DONE();
 }

@@ -716,6 +716,16 @@ int canto_presence_approve(canto_presence *p, const char *jid)
     return canto_presence_send_subscription(p, CANTO_PRESENCE_SUBSCRIBED, jid, NULL);
 }
 
+int canto_presence_preapprove(canto_presence *p, const char *jid)
+{
+    if (!p || !jid || p->freed)
+        return CANTO_EINVAL;
+    if (canto_client_get_state(p->client) == CANTO_CLIENT_CONNECTED &&
+        !canto_client_has_stream_feature(p->client, "sub", "urn:xmpp:features:pre-approval"))
+        return CANTO_EUNSUPPORTED;
+    return canto_presence_send_subscription(p, CANTO_PRESENCE_SUBSCRIBED, jid, NULL);
+}
+
 int canto_presence_deny(canto_presence *p, const char *jid)
 {
     return canto_presence_send_subscription(p, CANTO_PRESENCE_UNSUBSCRIBED, jid, NULL);

@@ -8,6 +8,8 @@
 #include <canto/error.h>
 #include <canto/memory.h>
 
+#define NS_ROSTERVER "urn:xmpp:features:rosterver"
+
 struct canto_roster_item {
     canto_jid *jid;
     char *name;
@@ -578,8 +580,10 @@ int canto_roster_fetch(canto_roster *r, canto_roster_result_fn fn, void *ud)
         return CANTO_ESTATE;
     canto_stanza *iq, *query;
     int rc = new_query("get", &iq, &query);
-    if (rc == 0 && r->version)
-        rc = canto_stanza_set_attr(query, "ver", r->version);
+    /* RFC 6121 §2.6.2: `ver` only to a server that announced versioning;
+     * then always, empty to bootstrap when there is no version yet. */
+    if (rc == 0 && canto_client_has_stream_feature(r->client, "ver", NS_ROSTERVER))
+        rc = canto_stanza_set_attr(query, "ver", r->version ? r->version : "");
     if (rc == 0)
         rc = send_request(r, iq, 1, fn, ud);
     canto_stanza_free(iq);
