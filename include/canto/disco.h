@@ -259,8 +259,10 @@ CANTO_EXPORT const char *canto_disco_caps_node(const canto_disco *disco);
 /**
  * Our current verification string, computed from the client's identity and
  * features and our extension forms.
- * @return borrowed string, valid until the next call of this function; NULL
- *         if the hash cannot be computed (e.g. a feature contains `<`).
+ * @return borrowed string, valid until the next call into @p disco or the
+ *         next return to the loop (the object recomputes it for every
+ *         presence it annotates); NULL if the hash cannot be computed (e.g. a
+ *         feature contains `<`).
  */
 CANTO_EXPORT const char *canto_disco_caps_ver(canto_disco *disco);
 
@@ -296,8 +298,9 @@ typedef struct canto_disco_response {
 
 /**
  * Receives the one answer to a request (exactly once, unless the request was
- * cancelled or the disco object freed first). canto_disco_info_ref() keeps
- * the info beyond the callback.
+ * cancelled or the disco object freed first), on the client's loop thread.
+ * canto_disco_info_ref() keeps the info beyond the callback. May send further
+ * requests and may free @p disco.
  */
 typedef void (*canto_disco_fn)(void *user_data, canto_disco *disco,
                                const canto_disco_response *response);
@@ -330,6 +333,8 @@ CANTO_EXPORT int canto_disco_cancel(canto_disco *disco, unsigned request);
  * its `ver` was verified, was already in the cache, or changed to another
  * known one. @p jid is the presence's sender, @p node and @p ver its caps
  * attributes; @p info is borrowed for the call (canto_disco_info_ref() keeps it).
+ * Called on the client's loop thread; may call any function here, including
+ * canto_disco_free().
  */
 typedef void (*canto_disco_caps_fn)(void *user_data, canto_disco *disco, const char *jid,
                                     const char *node, const char *ver,

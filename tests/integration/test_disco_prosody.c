@@ -332,6 +332,51 @@ static int test_server(void)
     return 0;
 }
 
+/* Frees the disco object that called it. */
+static void free_in_callback(void *ud, canto_disco *d, const canto_disco_response *r)
+{
+    int *done = ud;
+    *done = r->status == CANTO_DISCO_OK ? 1 : 2;
+    canto_disco_free(d);
+}
+
+static void count_callback(void *ud, canto_disco *d, const canto_disco_response *r)
+{
+    (void)d;
+    (void)r;
+    (*(int *)ud)++;
+}
+
+static int test_free(void)
+{
+    /* Freed inside its own callback. */
+    canto_disco *tmp;
+    int done = 0;
+    REQUIRE(canto_disco_new(alice.client, NULL, &tmp) == 0);
+    REQUIRE(canto_disco_query_info(tmp, "localhost", NULL, free_in_callback, &done, NULL) == 0);
+    REQUIRE(run_until(&done, WAIT_MS));
+    CHECK_INT(done, 1);
+
+    /* Freed with requests pending: no callback afterwards. */
+    int calls = 0;
+    REQUIRE(canto_disco_new(alice.client, NULL, &tmp) == 0);
+    CHECK_INT(canto_disco_query_info(tmp, "localhost", NULL, count_callback, &calls, NULL), 0);
+    CHECK_INT(canto_disco_query_items(tmp, "localhost", NULL, count_callback, &calls, NULL), 0);
+    canto_disco_free(tmp);
+    run_for(1000);
+    CHECK_INT(calls, 0);
+
+    /* alice's own object still answers. */
+    answer a;
+    memset(&a, 0, sizeof(a));
+    REQUIRE(canto_disco_query_info(bob.disco, full_jid(&alice), NULL, on_answer, &a, NULL) == 0);
+    REQUIRE(run_until(&a.done, WAIT_MS));
+    CHECK_INT(a.status, CANTO_DISCO_OK);
+    CHECK_INT(canto_disco_info_has_feature(a.info, CANTO_NS_CAPS), 1);
+    answer_reset(&a);
+    return 0;
+}
+
 static int test_peer_info(void)
 {
     answer a;
@@ -567,6 +612,7 @@ int main(void)
         RUN(test_server);
         RUN(test_peer_info);
         RUN(test_caps);
+        RUN(test_free);
     }
 
     canto_disco_free(alice.disco);
