@@ -69,7 +69,14 @@ void canto__sm_free(canto__sm *sm)
 
 void canto__sm_reset_counters(canto__sm *sm)
 {
-    sm->sent = sm->acked = sm->received = 0;
+    /* Entries still queued belong to the old session. They are numbered just
+     * below the new session's first stanza (acked = -count), so the queue
+     * still holds acked+1 .. sent: popping or failing them (each advances
+     * acked) brings acked to 0, and the new session's acks then cover only
+     * stanzas sent on it. Zeroing acked here would let the old entries take
+     * the new session's first numbers. */
+    sm->sent = sm->received = 0;
+    sm->acked = (uint32_t)0 - (uint32_t)sm->count;
     sm->enabled = 0;
 }
 
@@ -330,8 +337,8 @@ int canto__sm_import(canto__sm *sm, const char *data, size_t len)
         }
     }
     for (uint64_t i = 0; i < h[5] && rc == 0; i++) {
-        uint64_t te[2];
-        const char *blob;
+        uint64_t te[2] = {0, 0};
+        const char *blob = NULL; /* validated above; set for the compiler */
         read_line_u64(&r, te, 2);
         read_blob(&r, (size_t)te[1], &blob);
         rc = canto__sm_push(n, blob, (size_t)te[1], te[0]);

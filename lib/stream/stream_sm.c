@@ -59,8 +59,12 @@ static void send_answer(canto__stream *s)
  * XEP-0198 §4 says to end the stream with this condition. */
 static int apply_ack(canto__stream *s, uint32_t h)
 {
-    if (canto__sm_ack(s->sm, h) == 0)
+    if (canto__sm_ack(s->sm, h) == 0) {
+        /* Nothing left unacknowledged: no ack request falls due for it. */
+        if (canto__sm_unacked(s->sm) == 0)
+            s->sm_r_at = 0;
         return 0;
+    }
     char err[200];
     int n = snprintf(err, sizeof(err),
                      "<stream:error><undefined-condition "
@@ -68,8 +72,17 @@ static int apply_ack(canto__stream *s, uint32_t h)
                      "xmlns='" NS_SM "' h='%" PRIu32 "' send-count='%" PRIu32 "'/></stream:error>",
                      h, canto__sm_sent(s->sm));
     canto__stream_write(s, err, (size_t)n);
-    fail(s, CANTO_EPROTO, CANTO_STREAM_COND_NONE,
-         "the server acknowledged more stanzas than were sent (handled-count-too-high)");
+    /* The stream error is written above (it carries the SM element); the
+     * closed event still names the condition we sent. */
+    canto__stream_end end = {
+        CANTO_EPROTO,
+        CANTO_STREAM_COND_UNDEFINED_CONDITION,
+        0,
+        NULL,
+        NULL,
+        NULL,
+        "the server acknowledged more stanzas than were sent (handled-count-too-high)"};
+    canto__stream_fail(s, CANTO_EPROTO, CANTO_STREAM_COND_NONE, &end);
     return CANTO_EPROTO;
 }
 
