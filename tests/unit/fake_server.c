@@ -37,6 +37,12 @@ struct fake_server {
     enum phase phase;
     unsigned streams;
     unsigned sessions;
+    unsigned resumptions;
+    int sm;            /* offer stream management */
+    int refuse_resume; /* answer <resume/> with <failed/> */
+    int sm_active;     /* enabled on the current (or last) session */
+    unsigned sm_id;
+    unsigned sm_in; /* stanzas received since <enable/> */
     unsigned syncs;
     int client_closed;
     canto_stanza **queue;
@@ -307,8 +313,43 @@ static void enqueue(fake_server *fs, canto_stanza *st)
     fs->queue[fs->qhead + fs->qlen++] = st;
 }
 
+#define NS_SM "urn:xmpp:sm:3"
+
+/* Stream management (XEP-0198) elements: enable, resume, ack requests. */
+static int on_sm_element(fake_server *fs, const canto_stanza *el)
+{
+    if (!fs->sm || !canto_stanza_is(el, NULL, NS_SM))
+        return 0;
+    const char *name = canto_stanza_name(el);
+    if (strcmp(name, "enable") == 0 && fs->phase == PH_READY) {
+        fs->sm_id++;
+        fs->sm_in = 0;
+        fs->sm_active = 1;
+        queue_out(fs, "<enabled xmlns='" NS_SM "' id='fake-sm-%u' resume='true'/>", fs->sm_id);
+    } else if (strcmp(name, "resume") == 0 && fs->phase == PH_BIND) {
+        char want[32];
+        snprintf(want, sizeof(want), "fake-sm-%u", fs->sm_id);
+        const char *previd = canto_stanza_attr(el, "previd");
+        if (fs->sm_active && previd && strcmp(previd, want) == 0 && !fs->refuse_resume) {
+            queue_out(fs, "<resumed xmlns='" NS_SM "' previd='%s' h='%u'/>", want, fs->sm_in);
+            fs->phase = PH_READY;
+            fs->resumptions++;
+        } else {
+            queue_out(fs, "<failed xmlns='" NS_SM "'><item-not-found "
+                          "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+        }
+    } else if (strcmp(name, "r") == 0 && fs->phase == PH_READY) {
+        queue_out(fs, "<a xmlns='" NS_SM "' h='%u'/>", fs->sm_in);
+    }
+    return 1; /* <a/> and anything else of the namespace: nothing to do */
+}
+
 static void on_element(fake_server *fs, canto_stanza *el)
 {
+    if (on_sm_element(fs, el)) {
+        canto_stanza_free(el);
+        return;
+    }
     switch (fs->phase) {
     case PH_AUTH:
         if (canto_stanza_is(el, "auth", "urn:ietf:params:xml:ns:xmpp-sasl")) {
@@ -324,9 +365,12 @@ static void on_element(fake_server *fs, canto_stanza *el)
                       canto_stanza_attr(el, "id") ? canto_stanza_attr(el, "id") : "", fs->jid);
             fs->phase = PH_READY;
             fs->sessions++;
+            fs->sm_active = 0; /* a new session forgets the old one */
         }
         break;
     case PH_READY:
+        if (fs->sm_active)
+            fs->sm_in++; /* only stanzas reach here: message, presence, iq */
         enqueue(fs, canto_stanza_ref(el));
         break;
     default:
@@ -345,9 +389,9 @@ static void on_header(fake_server *fs)
     } else if (fs->phase == PH_HEADER2) {
         send_header(fs);
         queue_out(fs,
-                  "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>%s"
+                  "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>%s%s"
                   "</stream:features>",
-                  fs->features ? fs->features : "");
+                  fs->sm ? "<sm xmlns='" NS_SM "'/>" : "", fs->features ? fs->features : "");
         fs->phase = PH_BIND;
     }
 }
@@ -572,6 +616,17 @@ void fake_server_drop(fake_server *fs)
 int fake_server_connected(const fake_server *fs)
 {
     return fs->fd >= 0;
+}
+
+void fake_server_set_sm(fake_server *fs, int offer, int refuse_resume)
+{
+    fs->sm = offer;
+    fs->refuse_resume = refuse_resume;
+}
+
+unsigned fake_server_resumptions(const fake_server *fs)
+{
+    return fs->resumptions;
 }
 
 unsigned fake_server_sessions(const fake_server *fs)

@@ -41,6 +41,17 @@ void fake_server_free(fake_server *fs);
  * copied; e.g. "<ver xmlns='urn:xmpp:features:rosterver'/>"). NULL: none. */
 int fake_server_set_features(fake_server *fs, const char *xml);
 
+/* Stream management (XEP-0198): with @p offer, <sm xmlns='urn:xmpp:sm:3'/> is
+ * offered after authentication; <enable/> is answered with a resumable
+ * <enabled/>, <r/> with <a/> counting the stanzas received, and after
+ * fake_server_drop() the client's <resume/> with <resumed/> (or <failed/>
+ * when @p refuse_resume is set, so the client binds a new session). Stanzas
+ * are never resent by this server on resumption. Off by default. */
+void fake_server_set_sm(fake_server *fs, int offer, int refuse_resume);
+
+/* Number of sessions resumed with <resumed/> so far. */
+unsigned fake_server_resumptions(const fake_server *fs);
+
 unsigned fake_server_port(const fake_server *fs);
 
 /* Fill host, port and tls (plaintext) of @p opts for this server. */
@@ -91,7 +102,7 @@ void fake_server_drop(fake_server *fs);
 /* 1 while a client connection is open. */
 int fake_server_connected(const fake_server *fs);
 
-/* Number of sessions established (bind answered) so far. */
+/* Number of new sessions established (bind answered) so far. */
 unsigned fake_server_sessions(const fake_server *fs);
 
 /* 1 once the client closed its stream with </stream:stream> (the server then

@@ -99,6 +99,9 @@ static int setup(env *e, int connect)
     o.reconnect = setup_auto_reconnect ? CANTO_RECONNECT_AUTO : CANTO_RECONNECT_MANUAL;
     o.reconnect_min_ms = 20;
     o.reconnect_max_ms = 40;
+    /* Stanzas not yet acked when a session is lost are not sent again on a
+     * new one, so what reaches the server depends on the plugin alone. */
+    o.resend = CANTO_RESEND_NEVER;
     if (canto_client_new(e->loop, "localhost", &o, &e->client) != 0 ||
         canto_presence_new(e->client, &e->p) != 0)
         return -1;
@@ -559,6 +562,78 @@ static int test_auto_reconnect(void)
     return 0;
 }
 
+/* A session resumed with stream management keeps its presence both ways:
+ * nothing is cleared, nothing re-sent unless it changed meanwhile. */
+static int test_resumed_session(void)
+{
+    env e;
+    setup_auto_reconnect = 1;
+    int rc = setup(&e, 0);
+    setup_auto_reconnect = 0;
+    REQUIRE(rc == 0);
+    fake_server_set_sm(e.fs, 1, 0);
+    REQUIRE(fake_server_connect(e.fs, e.loop, e.client, WAIT) == 0);
+    canto_presence_availability a = CANTO_PRESENCE_AVAILABILITY_INIT;
+    a.status = "here";
+    CHECK_INT(canto_presence_set_available(e.p, &a), 0);
+    CHECK_INT(count_presences(&e), 1);
+    feed(&e, "<presence from='bob@localhost/a'/>");
+    CHECK_INT(e.nevents, 1);
+
+    /* Resumed without changes: the same contacts, no presence sent. */
+    e.nevents = 0;
+    fake_server_drop(e.fs);
+    CHECK(fake_server_wait(e.fs, e.loop, is_disconnected, e.client, WAIT));
+    CHECK(fake_server_wait(e.fs, e.loop, is_connected, e.client, WAIT));
+    CHECK_INT(fake_server_resumptions(e.fs), 1);
+    CHECK_INT(fake_server_sessions(e.fs), 1);
+    CHECK_INT(canto_client_session_is_new(e.client), 0);
+    CHECK_INT(e.nevents, 0);
+    CHECK(canto_presence_find(e.p, "bob@localhost") != NULL);
+    CHECK_INT(count_presences(&e), 0);
+
+    /* Changed while away: sent once on resumption. */
+    fake_server_drop(e.fs);
+    CHECK(fake_server_wait(e.fs, e.loop, is_disconnected, e.client, WAIT));
+    a.status = "changed";
+    CHECK_INT(canto_presence_set_available(e.p, &a), 0);
+    CHECK(fake_server_wait(e.fs, e.loop, is_connected, e.client, WAIT));
+    CHECK_INT(fake_server_resumptions(e.fs), 2);
+    canto_stanza *st = fake_server_next_named(e.fs, e.loop, "presence", NULL, WAIT);
+    REQUIRE(st != NULL);
+    CHECK_STR(canto_stanza_child_text(st, "status", NULL), "changed");
+    canto_stanza_free(st);
+    CHECK_INT(count_presences(&e), 0);
+
+    /* Withdrawn while away: the resumed session hears "unavailable". */
+    fake_server_drop(e.fs);
+    CHECK(fake_server_wait(e.fs, e.loop, is_disconnected, e.client, WAIT));
+    CHECK_INT(canto_presence_set_unavailable(e.p, NULL), 0);
+    CHECK(fake_server_wait(e.fs, e.loop, is_connected, e.client, WAIT));
+    CHECK_INT(fake_server_resumptions(e.fs), 3);
+    st = fake_server_next_named(e.fs, e.loop, "presence", "unavailable", WAIT);
+    CHECK(st != NULL);
+    canto_stanza_free(st);
+
+    /* Resumption refused: a new session after all, state cleared. */
+    CHECK_INT(canto_presence_set_available(e.p, &a), 0);
+    CHECK_INT(count_presences(&e), 1);
+    feed(&e, "<presence from='bob@localhost/a'/>");
+    CHECK_INT(canto_presence_contact_count(e.p), 1);
+    fake_server_set_sm(e.fs, 1, 1);
+    e.nevents = 0;
+    fake_server_drop(e.fs);
+    CHECK(fake_server_wait(e.fs, e.loop, is_disconnected, e.client, WAIT));
+    CHECK(fake_server_wait(e.fs, e.loop, is_connected, e.client, WAIT));
+    CHECK_INT(fake_server_sessions(e.fs), 2);
+    CHECK_INT(canto_client_session_is_new(e.client), 1);
+    CHECK_INT(canto_presence_contact_count(e.p), 0);
+    CHECK_INT(e.nevents, 1);
+    CHECK_INT(count_presences(&e), 1); /* initial presence of the new session */
+    teardown(&e);
+    return 0;
+}
+
 static int test_unavailable_clears(void)
 {
     env e;
@@ -798,6 +873,7 @@ int main(void)
     RUN(test_tracking);
     RUN(test_unavailable_clears);
     RUN(test_auto_reconnect);
+    RUN(test_resumed_session);
     RUN(test_error_presence);
     RUN(test_weird_presence);
     RUN(test_subscription_requests);
