@@ -41,10 +41,11 @@
  * Ownership: canto_presence_new() gives the caller the object, freed with
  * canto_presence_free() before the client is freed. Strings and stanzas passed
  * in are copied. Contacts and resources returned by the lookup functions are
- * borrowed: they stay valid until the plugin next changes its state, i.e. until
- * control returns to the loop or a presence function of this object is called
- * (do not keep them across loop iterations). Values passed to callbacks are
- * valid until the callback returns.
+ * borrowed: they stay valid until the tracked state next changes, i.e. until
+ * control returns to the loop or canto_presence_set_unavailable() or
+ * canto_presence_free() is called (do not keep them across loop iterations;
+ * canto_stanza_ref() the stanza of a resource to keep it). Values passed to
+ * callbacks are valid until the callback returns.
  */
 #ifndef CANTO_PRESENCE_H
 #define CANTO_PRESENCE_H
@@ -111,6 +112,7 @@ typedef struct canto_presence_availability {
 /**
  * Attach presence handling to @p client (adds a presence handler at priority
  * 0 and a state listener).
+ * @param client the client; must outlive the object.
  * @param out receives the object; free with canto_presence_free().
  * @return 0, CANTO_EINVAL (NULL argument), CANTO_ENOMEM.
  */
@@ -138,6 +140,7 @@ CANTO_EXPORT void canto_presence_free(canto_presence *presence);
  * RFC 6121 §2.2 recommends), or, if the session is resumed (XEP-0198), as the
  * update the server missed. A session resumed without changes gets nothing:
  * the server still has the presence.
+ * @param presence the object.
  * @param availability copied; see canto_presence_availability.
  * @return 0 (also when not connected: sent later), CANTO_EINVAL (NULL, bad
  *         version, priority out of range, unknown show, a payload entry that
@@ -154,7 +157,8 @@ CANTO_EXPORT int canto_presence_set_available(canto_presence *presence,
  * tracked about contacts is dropped (the change callback hears of it).
  * While the client waits to resume a session, the unavailable presence is
  * sent on resumption.
- * @param status text of a `<status/>`, or NULL.
+ * @param presence the object.
+ * @param status text of a `<status/>`, or NULL; copied.
  * @return 0 (also when not connected: nothing is sent now), CANTO_EINVAL,
  *         CANTO_EUTF8, and the codes of canto_client_send().
  */
@@ -170,7 +174,9 @@ CANTO_EXPORT int canto_presence_is_available(const canto_presence *presence);
  * Send directed presence to @p to (RFC 6121 §4.6): available with
  * @p availability, or unavailable when @p availability is NULL. Directed
  * presence is not remembered or re-sent.
+ * @param presence the object.
  * @param to a bare or full JID.
+ * @param availability what to send (copied), or NULL for unavailable.
  * @return 0, CANTO_EINVAL (NULL presence or to, bad version, priority out of
  *         range, bad payload), CANTO_EJID_LOCAL / CANTO_EJID_DOMAIN /
  *         CANTO_EJID_RESOURCE (invalid @p to), CANTO_EUTF8, and the codes of
@@ -206,6 +212,9 @@ typedef enum canto_presence_subscription {
  *   @p jid has to our presence (or a pre-approval).
  * - CANTO_PRESENCE_UNSUBSCRIBE: stop receiving @p jid's presence.
  *
+ * @param presence the object.
+ * @param kind which stanza.
+ * @param jid the contact; only its bare JID is used.
  * @param status text of a `<status/>`, or NULL (only sent for SUBSCRIBE).
  * @return 0, CANTO_EINVAL (NULL, unknown kind), CANTO_EJID_* (invalid @p jid),
  *         CANTO_EUTF8, and the codes of canto_client_send() (CANTO_ENOTCONN
@@ -240,6 +249,9 @@ CANTO_EXPORT int canto_presence_unsubscribe(canto_presence *presence, const char
  * Answer a request with canto_presence_approve() or canto_presence_deny(),
  * now or later (the server keeps unanswered requests and delivers them again
  * at the next login).
+ * @param user_data as given to canto_presence_set_subscription_callback().
+ * @param presence the object.
+ * @param kind which subscription stanza arrived.
  * @param from the sender's bare JID (any resource removed); borrowed.
  * @param status the request's `<status/>` text, or NULL; borrowed.
  * @param stanza the presence stanza; borrowed, valid until return.

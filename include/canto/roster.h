@@ -82,6 +82,7 @@ CANTO_EXPORT const char *canto_roster_subscription_name(canto_roster_subscriptio
 
 /**
  * Attach a roster to @p client (adds a handler for roster pushes).
+ * @param client the client; must outlive the roster.
  * @param out receives the roster, empty and without a version; free with
  *        canto_roster_free().
  * @return 0, CANTO_EINVAL (NULL argument), CANTO_ENOMEM.
@@ -120,7 +121,9 @@ typedef void (*canto_roster_result_fn)(void *user_data, canto_roster *roster,
  * seen before — are skipped) and the change callback reports each item added,
  * updated or removed; an empty result keeps the copy as it is. The version
  * becomes the result's `ver` (none if absent).
+ * @param roster the roster.
  * @param fn called exactly once if this returns 0 (may be NULL: no callback).
+ * @param user_data passed to @p fn.
  * @return 0, CANTO_EINVAL (NULL roster), CANTO_ENOMEM, and the codes of
  *         canto_client_send_iq() (CANTO_ENOTCONN when not connected).
  */
@@ -131,11 +134,14 @@ CANTO_EXPORT int canto_roster_fetch(canto_roster *roster, canto_roster_result_fn
  * Add an item or update it (a roster set, RFC 6121 §2.3 and §2.4). The server
  * answers the request and pushes the new item to every interested resource,
  * this one included; the copy changes when that push arrives.
+ * @param roster the roster.
  * @param jid the contact (its normalized form is sent).
- * @param name the item's name, or NULL for none.
- * @param groups @p n_groups group names (duplicates are sent once); NULL when
+ * @param name the item's name, or NULL for none; copied.
+ * @param groups group names (duplicates are sent once); copied; NULL when
  *        @p n_groups is 0.
+ * @param n_groups how many entries @p groups has.
  * @param fn called exactly once if this returns 0 (may be NULL).
+ * @param user_data passed to @p fn.
  * @return 0, CANTO_EINVAL (NULL roster or jid, a NULL or empty group name),
  *         CANTO_EJID_* (invalid @p jid), CANTO_EUTF8, CANTO_ENOMEM, and the
  *         codes of canto_client_send_iq().
@@ -147,6 +153,10 @@ CANTO_EXPORT int canto_roster_set_item(canto_roster *roster, const char *jid, co
 /**
  * Remove an item (RFC 6121 §2.5: `subscription='remove'`); the server also
  * cancels the subscriptions both ways. The copy changes when the push arrives.
+ * @param roster the roster.
+ * @param jid the contact to remove.
+ * @param fn called exactly once if this returns 0 (may be NULL).
+ * @param user_data passed to @p fn.
  * @return as canto_roster_set_item().
  */
 CANTO_EXPORT int canto_roster_remove_item(canto_roster *roster, const char *jid,
@@ -216,9 +226,11 @@ CANTO_EXPORT int canto_roster_set_changed_callback(canto_roster *roster, canto_r
                                                    void *user_data);
 
 /**
- * Save the copy and its version as XML: a `<query xmlns='jabber:iq:roster'
- * ver='...'>` element holding one `<item/>` per item, exactly as in a roster
- * result (RFC 6121 §2.1), serialized as UTF-8 without an XML declaration.
+ * Save the copy and its version as XML: a `query` element in the
+ * `jabber:iq:roster` namespace with the version in its `ver` attribute and
+ * one `item` child per item, exactly as in a roster result (RFC 6121 §2.1),
+ * serialized as UTF-8 without an XML declaration.
+ * @param roster the roster.
  * @param out receives a NUL-terminated buffer; free it with canto_free().
  * @param len receives its length without the NUL (may be NULL).
  * @return 0, CANTO_EINVAL, CANTO_ENOMEM.
@@ -231,6 +243,8 @@ CANTO_EXPORT int canto_roster_export(const canto_roster *roster, char **out, siz
  * are skipped as in a fetch result. The change callback is not called.
  * Intended for before connecting; if a fetch is pending, its result replaces
  * the imported copy.
+ * @param roster the roster.
+ * @param data the saved XML.
  * @param len bytes of @p data, or (size_t)-1 if it is NUL-terminated.
  * @return 0, CANTO_EINVAL (NULL, or not a roster query), the codes of
  *         canto_stanza_parse() (CANTO_EXML, ...), CANTO_ENOMEM. On error the
