@@ -36,6 +36,10 @@
 #       written straight into its data directory (prosodyctl takes about a
 #       second per user), env gets CANTO_PROSODY_EXTRA_USERS=N, and the
 #       instances run with the hard limit of open files as their soft limit.
+#       With CANTO_PROSODY_ALLOW_REGISTRATION=1 in the environment, the main
+#       instance also allows in-band registration (XEP-0077: mod_register,
+#       allow_registration = true), and its users may change their password
+#       and delete their account.
 #       Exit 77 if prosody or certtool is not installed (meson's "skip"),
 #       1 on any other failure (the instances started so far are stopped).
 #   prosody.sh stop DIR
@@ -105,7 +109,11 @@ EOF
 }
 
 main_config() {
-    local inst=$1 certs=$2
+    local inst=$1 certs=$2 register_module= allow_registration=false
+    if [[ ${CANTO_PROSODY_ALLOW_REGISTRATION:-0} == 1 ]]; then
+        register_module='"register";'
+        allow_registration=true
+    fi
     common_config "$inst"
     cat <<EOF
 c2s_ports = { $STARTTLS_PORT }
@@ -113,9 +121,10 @@ c2s_direct_tls_ports = { $DIRECT_TLS_PORT }
 c2s_require_encryption = true
 modules_enabled = {
     "roster"; "saslauth"; "tls"; "disco"; "ping"; "pep"; "private";
-    "carbons"; "blocklist"; "vcard_legacy"; "smacks"; "posix";
+    "carbons"; "blocklist"; "vcard_legacy"; "smacks"; "posix"; $register_module
 }
 modules_disabled = { "s2s" }
+allow_registration = $allow_registration
 ssl = { certificate = "$certs/localhost.pem"; key = "$certs/localhost.key" }
 -- LuaSec wants the ALPN list as a table.
 c2s_direct_tls_ssl = {
