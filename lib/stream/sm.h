@@ -65,8 +65,8 @@ void canto__sm_fail_all(canto__sm *sm, int status);
 /* Remove the oldest entry without reporting it (resumption failed: the caller
  * resends it on the new session, where it is pushed again, or fails it).
  * *xml is owned by the caller (free with canto_free). 0, or CANTO_ENOTFOUND
- * when the queue is empty. The counters are not touched: call this before
- * canto__sm_reset_counters(). */
+ * when the queue is empty. Works before or after canto__sm_reset_counters():
+ * leftover entries are numbered just below the new session's first stanza. */
 int canto__sm_pop(canto__sm *sm, char **xml, size_t *len, uint64_t *token);
 
 /* --- inbound --------------------------------------------------------------- */

@@ -285,6 +285,14 @@ void canto__stream_on_element(canto__stream *s, canto_stanza *el)
     case PH_SESSION:
         on_session_answer(s, el);
         break;
+    case PH_SM_ENABLE:
+        /* A server may route stanzas right after bind, before <enabled/>:
+         * they are the application's, and not yet counted. */
+        if (s->ev.stanza) {
+            s->ev.stanza(s->ud, el);
+            el = NULL;
+        }
+        break;
     case PH_ESTABLISHED:
     case PH_CLOSING:
         if (s->sm_on)

@@ -184,8 +184,10 @@ static void on_resume_failed(canto__stream *s, const canto_stanza *el)
 
 int canto__stream_sm_element(canto__stream *s, canto_stanza *el)
 {
-    if (!s->sm || !canto_stanza_is(el, NULL, NS_SM))
+    if (!canto_stanza_is(el, NULL, NS_SM))
         return 0;
+    if (!s->sm)
+        return 1; /* stream management is off: its elements are nobody's */
     const char *n = canto_stanza_name(el);
     if (s->ph == PH_SM_ENABLE) {
         if (strcmp(n, "enabled") == 0) {
