@@ -30,21 +30,7 @@ typedef struct run {
 static int on_message(void *ud, canto_client *c, canto_stanza *st)
 {
     (void)ud;
-    const char *type = canto_stanza_attr(st, "type");
-    const char *from = canto_stanza_attr(st, "from");
-    const char *body = canto_stanza_child_text(st, "body", NULL);
-    if (!from || !body || (type && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0))
-        return 0;
-    printf("%s\t%s\n", from, body);
-    fflush(stdout);
-    canto_stanza *reply;
-    if (canto_stanza_new_message(NULL, type ? type : "normal", from, NULL, body, &reply) == 0) {
-        int rc = canto_client_send(c, reply);
-        if (rc)
-            fprintf(stderr, "canto-echo: reply not sent: %s\n", canto_strerror(rc));
-        canto_stanza_free(reply);
-    }
-    return 1;
+    return cli_echo_message("canto-echo", c, st);
 }
 
 static void on_state(void *ud, canto_client *c, canto_client_state st,
@@ -53,20 +39,9 @@ static void on_state(void *ud, canto_client *c, canto_client_state st,
     run *r = ud;
     if (st == CANTO_CLIENT_CONNECTED) {
         r->connected_once = 1;
-        canto_stanza *pres;
-        if (canto_stanza_new_presence(NULL, NULL, NULL, &pres) == 0) {
-            canto_client_send(c, pres);
-            canto_stanza_free(pres);
-        }
-        fprintf(stderr, "canto-echo: online as %s\n", canto_jid_str(canto_client_jid(c)));
+        cli_announce("canto-echo", c);
     } else if (st == CANTO_CLIENT_DISCONNECTED) {
-        r->done = 1;
-        if (stop_requested && (!info || info->error == 0))
-            r->exit_code = CLI_OK;
-        else if (info && info->error)
-            r->exit_code = cli_report("canto-echo", info);
-        else
-            r->exit_code = CLI_XMPP;
+        r->done = cli_disconnected("canto-echo", stop_requested, info, &r->exit_code);
     }
 }
 

@@ -140,3 +140,49 @@ int cli_report(const char *prog, const canto_disconnect_info *info)
         return CLI_XMPP;
     }
 }
+
+int cli_echo_message(const char *prog, canto_client *c, canto_stanza *st)
+{
+    const char *type = canto_stanza_attr(st, "type");
+    const char *from = canto_stanza_attr(st, "from");
+    const char *body = canto_stanza_child_text(st, "body", NULL);
+    if (!from || !body || (type && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0))
+        return 0;
+    printf("%s\t%s\n", from, body);
+    fflush(stdout);
+    canto_stanza *reply;
+    int rc = canto_stanza_new_message(NULL, type ? type : "normal", from, NULL, body, &reply);
+    if (rc == 0) {
+        rc = canto_client_send(c, reply);
+        canto_stanza_free(reply);
+    }
+    if (rc)
+        fprintf(stderr, "%s: reply not sent: %s\n", prog, canto_strerror(rc));
+    return 1;
+}
+
+void cli_announce(const char *prog, canto_client *c)
+{
+    canto_stanza *pres;
+    if (canto_stanza_new_presence(NULL, NULL, NULL, &pres) == 0) {
+        canto_client_send(c, pres);
+        canto_stanza_free(pres);
+    }
+    fprintf(stderr, "%s: online as %s\n", prog, canto_jid_str(canto_client_jid(c)));
+}
+
+int cli_disconnected(const char *prog, int stopping, const canto_disconnect_info *info,
+                     int *exit_code)
+{
+    if (info && info->will_reconnect && !stopping) {
+        fprintf(stderr, "%s: %s; reconnecting\n", prog, info->detail);
+        return 0;
+    }
+    if (stopping && (!info || info->error == 0 || info->will_reconnect))
+        *exit_code = CLI_OK;
+    else if (info && info->error)
+        *exit_code = cli_report(prog, info);
+    else
+        *exit_code = CLI_XMPP;
+    return 1;
+}

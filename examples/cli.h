@@ -40,4 +40,16 @@ void cli_client_options(cli_conn *conn, canto_client_options *opts);
 /* One line on stderr for a disconnect, and the exit code it maps to. */
 int cli_report(const char *prog, const canto_disconnect_info *info);
 
+/* The echo tools' message handler: print FROM<TAB>BODY for chat and normal
+ * messages with a body and send the body back. Returns 1 if it handled it. */
+int cli_echo_message(const char *prog, canto_client *c, canto_stanza *st);
+
+/* On CONNECTED: send initial presence and say who we are on stderr. */
+void cli_announce(const char *prog, canto_client *c);
+
+/* On DISCONNECTED: 1 if this is final (then *exit_code is set), 0 if the
+ * client reconnects by itself. @p stopping: a signal asked us to stop. */
+int cli_disconnected(const char *prog, int stopping, const canto_disconnect_info *info,
+                     int *exit_code);
+
 #endif

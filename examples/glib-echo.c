@@ -31,22 +31,7 @@ typedef struct app {
 static int on_message(void *ud, canto_client *c, canto_stanza *st)
 {
     (void)ud;
-    const char *type = canto_stanza_attr(st, "type");
-    const char *from = canto_stanza_attr(st, "from");
-    const char *body = canto_stanza_child_text(st, "body", NULL);
-    if (!from || !body || (type && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0))
-        return 0;
-    printf("%s\t%s\n", from, body);
-    fflush(stdout);
-    canto_stanza *reply;
-    int rc = canto_stanza_new_message(NULL, type ? type : "normal", from, NULL, body, &reply);
-    if (rc == 0) {
-        rc = canto_client_send(c, reply);
-        canto_stanza_free(reply);
-    }
-    if (rc)
-        fprintf(stderr, "glib-echo: reply not sent: %s\n", canto_strerror(rc));
-    return 1;
+    return cli_echo_message("glib-echo", c, st);
 }
 
 static void on_state(void *ud, canto_client *c, canto_client_state st,
@@ -54,19 +39,9 @@ static void on_state(void *ud, canto_client *c, canto_client_state st,
 {
     app *a = ud;
     if (st == CANTO_CLIENT_CONNECTED) {
-        canto_stanza *pres;
-        if (canto_stanza_new_presence(NULL, NULL, NULL, &pres) == 0) {
-            canto_client_send(c, pres);
-            canto_stanza_free(pres);
-        }
-        fprintf(stderr, "glib-echo: online as %s\n", canto_jid_str(canto_client_jid(c)));
-    } else if (st == CANTO_CLIENT_DISCONNECTED) {
-        if (a->stopping && (!info || info->error == 0))
-            a->exit_code = CLI_OK;
-        else if (info && info->error)
-            a->exit_code = cli_report("glib-echo", info);
-        else
-            a->exit_code = CLI_XMPP;
+        cli_announce("glib-echo", c);
+    } else if (st == CANTO_CLIENT_DISCONNECTED &&
+               cli_disconnected("glib-echo", a->stopping, info, &a->exit_code)) {
         /* The client is freed after g_main_loop_run() returns, not here. */
         g_main_loop_quit(a->main_loop);
     }
