@@ -53,16 +53,25 @@ typedef struct env {
     canto_client *client;
 } env;
 
-static int env_open(env *e)
+/* A connected client. @p reconnect: CANTO_RECONNECT_MANUAL (the tests
+ * reconnect it themselves) or CANTO_RECONNECT_AUTO (with a short backoff). */
+static int env_open_mode(env *e, canto_reconnect_mode reconnect)
 {
     memset(e, 0, sizeof(*e));
     if (canto_loop_new(NULL, &e->loop) != 0 || fake_server_new(ME, &e->fs) != 0)
         return -1;
     canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
     fake_server_client_options(e->fs, &o);
+    o.reconnect = reconnect;
+    o.reconnect_min_ms = 20;
     if (canto_client_new(e->loop, "localhost", &o, &e->client) != 0)
         return -1;
     return fake_server_connect(e->fs, e->loop, e->client, WAIT);
+}
+
+static int env_open(env *e)
+{
+    return env_open_mode(e, CANTO_RECONNECT_MANUAL);
 }
 
 static void env_close(env *e)
@@ -77,13 +86,25 @@ static int is_disconnected(void *ud)
     return canto_client_get_state(ud) == CANTO_CLIENT_DISCONNECTED;
 }
 
-/* Drop the connection, wait for the client to notice, connect again. */
-static int env_reconnect(env *e)
+typedef struct session_wait {
+    env *e;
+    unsigned sessions;
+} session_wait;
+
+static int new_session(void *ud)
 {
+    const session_wait *w = ud;
+    return fake_server_sessions(w->e->fs) > w->sessions &&
+           canto_client_get_state(w->e->client) == CANTO_CLIENT_CONNECTED;
+}
+
+/* Drop the connection and wait for the client to come back by itself
+ * (CANTO_RECONNECT_AUTO). */
+static int env_reconnect_auto(env *e)
+{
+    session_wait w = {e, fake_server_sessions(e->fs)};
     fake_server_drop(e->fs);
-    if (!fake_server_wait(e->fs, e->loop, is_disconnected, e->client, WAIT))
-        return -1;
-    return fake_server_connect(e->fs, e->loop, e->client, WAIT);
+    return fake_server_wait(e->fs, e->loop, new_session, &w, WAIT) ? 0 : -1;
 }
 
 static int has_feature(const canto_client *c, const char *var)
@@ -1245,7 +1266,7 @@ static int expect_toggle(env *e, const char *name)
 static int test_carbons_client(void)
 {
     env e;
-    REQUIRE(env_open(&e) == 0);
+    REQUIRE(env_open_mode(&e, CANTO_RECONNECT_AUTO) == 0);
     canto_carbons *c;
     REQUIRE(canto_carbons_new(e.client, &c) == 0);
     CHECK(has_feature(e.client, CANTO_NS_CARBONS));
@@ -1282,8 +1303,8 @@ static int test_carbons_client(void)
     CHECK_INT(app, 1);
     CHECK_INT(rec.n, 2);
 
-    /* After a reconnect, enabled again without being asked. */
-    REQUIRE(env_reconnect(&e) == 0);
+    /* After the client reconnected by itself, enabled again without being asked. */
+    REQUIRE(env_reconnect_auto(&e) == 0);
     CHECK_INT(canto_carbons_enabled(c), 0);
     CHECK_INT(expect_toggle(&e, "enable"), 0);
     CHECK_INT(fake_server_sync(e.fs, e.loop, WAIT), 0);
@@ -1295,7 +1316,7 @@ static int test_carbons_client(void)
     CHECK_INT(expect_toggle(&e, "disable"), 0);
     CHECK(wait_count(&e, &rec.results, 2, WAIT));
     CHECK_INT(canto_carbons_enabled(c), 0);
-    REQUIRE(env_reconnect(&e) == 0);
+    REQUIRE(env_reconnect_auto(&e) == 0);
     CHECK_INT(fake_server_sync(e.fs, e.loop, WAIT), 0);
     CHECK_INT(fake_server_pending(e.fs), 0);
 
