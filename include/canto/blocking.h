@@ -15,9 +15,9 @@
  *   changes nothing. Accepted pushes are answered with an empty result and
  *   reported through the change callback.
  *
- * The server sends pushes only to resources that fetched the list (XEP-0191
- * §3.4), so fetch it after each CANTO_CLIENT_CONNECTED if the copy is to
- * stay current; the copy is kept across disconnects but may then be stale.
+ * The server sends pushes only to resources that fetched the list (XEP-0191),
+ * so fetch it after each CANTO_CLIENT_CONNECTED if the copy is to stay
+ * current; the copy is kept across disconnects but may then be stale.
  * Support is announced by the server ("urn:xmpp:blocking" in its disco
  * features); the client side has no feature to announce.
  *

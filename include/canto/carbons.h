@@ -17,10 +17,10 @@
  *   until canto_carbons_disable()), since the server forgets with the session;
  * - unwraps carbon copies and hands the inner message to a callback with its
  *   direction, consuming the wrapper (later handlers do not see it). A wrapper
- *   is trusted ONLY when its `from` is the account's own bare JID (XEP-0280
- *   §11: anybody can send a message that looks like a carbon; believing it
- *   would let them put words in the user's mouth). Wrappers from anyone else
- *   are dropped: consumed, not reported.
+ *   is trusted ONLY when its `from` is the account's own bare JID (XEP-0280,
+ *   security considerations: anybody can send a message that looks like a
+ *   carbon; believing it would let them put words in the user's mouth).
+ *   Wrappers from anyone else are dropped: consumed, not reported.
  *
  * Threads: a canto_carbons is used only from the thread that runs its
  * client's loop; callbacks are called on that thread, from inside the loop's
@@ -70,7 +70,7 @@ CANTO_EXPORT int canto_carbons_unwrap(const canto_jid *account, const canto_stan
 
 /**
  * Ask the server not to copy this outgoing message to other resources
- * (XEP-0280 §7: `<private xmlns='urn:xmpp:carbons:2'/>`, plus the XEP-0334
+ * (XEP-0280: `<private xmlns='urn:xmpp:carbons:2'/>`, plus the XEP-0334
  * hint `<no-copy xmlns='urn:xmpp:hints'/>`).
  * @return 0, CANTO_EINVAL (not a message), CANTO_ENOMEM.
  */

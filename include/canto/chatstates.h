@@ -8,10 +8,10 @@
  * incoming messages (not by errors) through a callback. States are sent either
  * on their own (canto_chatstates_send(): a message with only the state) or
  * attached to a message the application sends anyway
- * (canto_chatstate_set(): XEP-0085 §5.3 says a message with a body should
+ * (canto_chatstate_set(): XEP-0085 says a message with a body should
  * carry `<active/>`).
  *
- * XEP-0085 §5.1: send notifications only to a contact that showed support
+ * XEP-0085's business rules: send notifications only to a contact that showed support
  * (it sent a chat state, or announces the feature), and stop after the
  * contact answered a message without any; that bookkeeping stays with the
  * application, which sees both directions.
@@ -37,7 +37,7 @@ CANTO_BEGIN_DECLS
 /** Namespace (and disco feature) of Chat State Notifications. */
 #define CANTO_NS_CHATSTATES "http://jabber.org/protocol/chatstates"
 
-/** The five chat states (XEP-0085 §2). */
+/** The five chat states (XEP-0085). */
 typedef enum canto_chatstate {
     CANTO_CHATSTATE_NONE = 0,  /**< No chat state element. */
     CANTO_CHATSTATE_ACTIVE,    /**< Paying attention to the chat. */

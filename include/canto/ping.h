@@ -14,7 +14,7 @@
  *   canto_client_disconnect() and connect again. The plugin itself never
  *   disconnects.
  *
- * An error answer still proves that the entity is there: XEP-0199 §8 says an
+ * An error answer still proves that the entity is there: XEP-0199 says an
  * entity without ping support answers with `service-unavailable` or
  * `feature-not-implemented`, and a server answers for an offline contact.
  * The outcome tells which one came.

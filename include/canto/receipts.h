@@ -12,7 +12,7 @@
  *   this off (canto_receipts_set_auto_answer());
  * - reports receipts that arrive (`<received id=.../>`) through a callback;
  * - optionally adds `<request/>` to outgoing messages
- *   (canto_receipts_set_auto_request()): XEP-0184 §5 lets a sender ask
+ *   (canto_receipts_set_auto_request()): XEP-0184 lets a sender ask
  *   without knowing whether the recipient supports receipts (the request is
  *   then simply never answered), so whether to ask is the application's
  *   choice; canto_receipts_add_request() asks for one message.
@@ -72,7 +72,7 @@ CANTO_EXPORT int canto_receipts_set_callback(canto_receipts *receipts, canto_rec
 /**
  * 1: add `<request/>` to every outgoing message that has an `id` and a
  * `<body/>` and is not of type "groupchat" or "error" and holds no receipt
- * or request already (XEP-0184 §5.3 advises against requests in groupchat).
+ * or request already (XEP-0184 advises against requests in groupchat).
  * 0 (default): only messages the application marked themselves.
  * @return 0, CANTO_EINVAL.
  */
@@ -95,7 +95,7 @@ typedef int (*canto_receipts_allow_fn)(void *user_data, canto_receipts *receipts
 
 /**
  * Set (or clear with NULL: answer every qualifying request, the default) a
- * filter for automatic answers. XEP-0184 §8: a receipt tells the sender that
+ * filter for automatic answers. XEP-0184's security considerations: a receipt tells the sender that
  * the user is online, so receipts should go only to senders allowed to see
  * the user's presence; the filter is where the application (or its roster)
  * says who that is.
@@ -120,7 +120,7 @@ CANTO_EXPORT int canto_receipts_add_request(canto_stanza *message);
  * @param out receives the receipt (caller frees with canto_stanza_free()).
  * @return 0; CANTO_ENOTFOUND (no receipt request, or no `id` to refer to);
  *         CANTO_EINVAL (NULL argument; not a message; no `from`; type "error"
- *         — errors are never answered; type "groupchat" — XEP-0184 §5.3: a
+ *         — errors are never answered; type "groupchat" — XEP-0184: a
  *         room would send every occupant's receipt to everyone; or the
  *         message is itself a receipt); CANTO_ENOMEM.
  */

@@ -167,7 +167,7 @@ CANTO_EXPORT int canto_register_make_submission(const canto_stanza *form, const 
                                                 canto_stanza **iq, const char **detail);
 
 /**
- * Change the password of @p client's account (XEP-0077 §3.3): an iq set to
+ * Change the password of @p client's account (XEP-0077, "User Changes Password"): an iq set to
  * the account's server with the account's username and @p new_password. The
  * server answers with a result, or an error (not-authorized, not-allowed,
  * bad-request...). The client's session stays logged in; use the new
@@ -184,9 +184,9 @@ CANTO_EXPORT int canto_register_change_password(canto_client *client, const char
                                                 void *user_data, unsigned *request);
 
 /**
- * Delete @p client's account (XEP-0077 §3.2: `<remove/>`). On success the
- * server answers with a result and then closes the stream, so the client
- * reports CANTO_CLIENT_DISCONNECTED next (possibly with a stream error).
+ * Delete @p client's account (XEP-0077, "Entity Cancels an Existing Registration": `<remove/>`). On
+ * success the server answers with a result and then closes the stream, so the client reports
+ * CANTO_CLIENT_DISCONNECTED next (possibly with a stream error).
  * @return as canto_register_change_password().
  */
 CANTO_EXPORT int canto_register_remove_account(canto_client *client, uint32_t timeout_ms,

@@ -8,7 +8,7 @@
  * A canto_software_version is attached to one canto_client:
  * - it answers `<iq type='get'><query xmlns='jabber:iq:version'/></iq>` with
  *   the configured name and version, and the operating system only if one was
- *   configured (off by default: XEP-0092 §5 notes that revealing it helps
+ *   configured (off by default: XEP-0092's security considerations note that revealing it helps
  *   attackers), and announces "jabber:iq:version" with
  *   canto_client_add_feature() (withdrawn by canto_software_version_free());
  * - canto_software_version_query() asks another entity.

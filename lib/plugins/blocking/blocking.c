@@ -178,7 +178,7 @@ static void leave(canto_blocking *b)
 
 /* --- pushes --------------------------------------------------------------- */
 
-/* A push counts only from the account itself (RFC 6120 §8.1.2.1: no `from`
+/* A push counts only from the account itself (RFC 6120: no `from`
  * means the server, speaking for the account). */
 static int from_account(canto_client *client, const char *from)
 {

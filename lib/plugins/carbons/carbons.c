@@ -49,7 +49,7 @@ int canto_carbons_unwrap(const canto_jid *account, const canto_stanza *message,
     }
     if (!w)
         return CANTO_ENOTFOUND;
-    /* XEP-0280 §11: only the account's own server, speaking for the bare JID,
+    /* XEP-0280, security considerations: only the account's own server, speaking for the bare JID,
      * sends carbons. Anything else is an impersonation attempt. */
     const char *from = canto_stanza_attr(message, "from");
     canto_jid *f = NULL;

@@ -56,7 +56,7 @@ static int on_ping(void *ud, canto_client *client, canto_stanza *st)
     (void)ud;
     const char *id = canto_stanza_attr(st, "id");
     canto_stanza *reply;
-    /* An iq without an id cannot be answered (RFC 6120 §8.2.3). */
+    /* An iq without an id cannot be answered (RFC 6120, iq semantics). */
     if (id && canto_stanza_new_iq(NULL, "result", canto_stanza_attr(st, "from"), id, &reply) == 0) {
         canto_client_send(client, reply);
         canto_stanza_free(reply);

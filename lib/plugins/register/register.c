@@ -56,7 +56,7 @@ static int new_set(canto_stanza **iq, canto_stanza **query)
     return rc;
 }
 
-/* Plain fields (XEP-0077 §3.1): each element the server lists is one it
+/* Plain fields (XEP-0077, "Entity Registers with a Host"): each element the server lists is one it
  * wants; `<key/>` (a legacy token) is echoed back. */
 static int submit_plain(const canto_stanza *query, const char *username, const char *password,
                         const char *email, canto_stanza **out, const char **detail)
@@ -112,7 +112,7 @@ static int submit_plain(const canto_stanza *query, const char *username, const c
 }
 
 #if CANTO_REGISTER_USE_FORMS
-/* A data form (XEP-0077 §5): fill in username, password and email; every
+/* A data form (XEP-0077, "Extensibility"): fill in username, password and email; every
  * other required field without a value is one we cannot answer. */
 static int submit_form(const canto_stanza *x, const char *username, const char *password,
                        const char *email, canto_stanza **out, const char **detail)
