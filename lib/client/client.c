@@ -271,6 +271,9 @@ int canto_client_connect(canto_client *c)
         return CANTO_EINVAL;
     if (c->state != CANTO_CLIENT_DISCONNECTED || c->freed)
         return CANTO_ESTATE;
+    /* Connecting now replaces a pending automatic attempt. */
+    canto__timer_stop(&c->reconnect_timer);
+    c->waiting_reconnect = 0;
     c->redirects = 0;
     c->user_closing = 0;
     canto__dealloc(&c->alloc, c->redirect_host);
