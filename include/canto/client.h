@@ -374,8 +374,8 @@ CANTO_EXPORT int canto_client_remove_send_filter(canto_client *client, unsigned 
 
 /**
  * Announce a feature (a disco#info `var`, e.g. "urn:xmpp:ping"). The string is
- * copied; adding one twice is harmless. The disco plugin answers with these and
- * the caps plugin hashes them.
+ * copied. Additions are counted: a feature added twice stays until removed twice. The disco plugin
+ * answers with these and the caps plugin hashes them.
  * @return 0, CANTO_EINVAL, CANTO_ENOMEM.
  */
 CANTO_EXPORT int canto_client_add_feature(canto_client *client, const char *var);

@@ -102,7 +102,8 @@ struct canto_client {
 
     canto__hooks listeners, filters;
     unsigned next_hook_id;
-    char **features; /* sorted, owned */
+    char **features;        /* sorted, owned */
+    unsigned *feature_refs; /* how many times each was added */
     size_t nfeatures, feature_cap;
     char *identity[3]; /* category, type, name; NULL: defaults */
 

@@ -143,21 +143,32 @@ int canto_client_add_feature(canto_client *c, const char *var)
         return CANTO_EINVAL;
     int found;
     size_t pos = feature_pos(c, var, &found);
-    if (found)
+    if (found) {
+        /* Counted: two plugins may announce the same feature, and it stays
+         * until both have withdrawn it. */
+        c->feature_refs[pos]++;
         return 0;
+    }
     if (c->nfeatures == c->feature_cap) {
         size_t cap = c->feature_cap ? c->feature_cap * 2 : 8;
         char **n = canto__realloc(&c->alloc, c->features, cap * sizeof(*n));
         if (!n)
             return CANTO_ENOMEM;
         c->features = n;
+        unsigned *r = canto__realloc(&c->alloc, c->feature_refs, cap * sizeof(*r));
+        if (!r)
+            return CANTO_ENOMEM;
+        c->feature_refs = r;
         c->feature_cap = cap;
     }
     char *copy = canto__strndup(&c->alloc, var, strlen(var));
     if (!copy)
         return CANTO_ENOMEM;
     memmove(&c->features[pos + 1], &c->features[pos], (c->nfeatures - pos) * sizeof(char *));
+    memmove(&c->feature_refs[pos + 1], &c->feature_refs[pos],
+            (c->nfeatures - pos) * sizeof(unsigned));
     c->features[pos] = copy;
+    c->feature_refs[pos] = 1;
     c->nfeatures++;
     return 0;
 }
@@ -186,7 +197,9 @@ void canto__client_features_free(canto_client *c)
     for (size_t i = 0; i < c->nfeatures; i++)
         canto__dealloc(&c->alloc, c->features[i]);
     canto__dealloc(&c->alloc, c->features);
+    canto__dealloc(&c->alloc, c->feature_refs);
     c->features = NULL;
+    c->feature_refs = NULL;
     c->nfeatures = c->feature_cap = 0;
     for (int i = 0; i < 3; i++) {
         canto__dealloc(&c->alloc, c->identity[i]);
