@@ -54,10 +54,29 @@ struct canto_pubsub {
 
 /* --- life cycle helpers --------------------------------------------------- */
 
+/* A live PEP watch of @p node other than @p except, or NULL. */
+static watch *pep_watch(const canto_pubsub *ps, const char *node, const watch *except)
+{
+    for (watch *o = ps->watches; o; o = o->next)
+        if (o != except && o->pep && !o->dead && strcmp(o->node, node) == 0)
+            return o;
+    return NULL;
+}
+
+/* NODE+notify is announced once per node, by the oldest of its PEP watches
+ * (the client counts additions too, but this object does not rely on it):
+ * when that watch goes, another one of the same node takes the feature over. */
 static void watch_free(canto_pubsub *ps, watch *w)
 {
-    if (w->feature)
-        canto_client_remove_feature(ps->client, w->feature);
+    if (w->feature) {
+        watch *heir = pep_watch(ps, w->node, w);
+        if (heir && !heir->feature) {
+            heir->feature = w->feature;
+            w->feature = NULL;
+        } else {
+            canto_client_remove_feature(ps->client, w->feature);
+        }
+    }
     free(w->service);
     free(w->node);
     free(w->feature);
@@ -81,6 +100,8 @@ static void sweep(canto_pubsub *ps)
 
 static void destroy(canto_pubsub *ps)
 {
+    for (watch *w = ps->watches; w; w = w->next)
+        w->dead = 1; /* no feature is handed over */
     while (ps->watches) {
         watch *w = ps->watches;
         ps->watches = w->next;
@@ -786,11 +807,19 @@ static int add_watch(canto_pubsub *ps, int pep, const char *service, const char 
     w->fn = fn;
     w->ud = ud;
     int rc = 0;
-    if (service)
-        rc = canto_jid_normalize(service, &w->service);
+    if (service) {
+        char *norm; /* canto_free()d, while watches use free() */
+        rc = canto_jid_normalize(service, &norm);
+        if (rc == 0) {
+            w->service = strdup(norm);
+            canto_free(norm);
+            if (!w->service)
+                rc = CANTO_ENOMEM;
+        }
+    }
     if (rc == 0 && node && !(w->node = strdup(node)))
         rc = CANTO_ENOMEM;
-    if (rc == 0 && pep) {
+    if (rc == 0 && pep && !pep_watch(ps, node, NULL)) {
         size_t len = strlen(node) + sizeof("+notify");
         w->feature = malloc(len);
         if (!w->feature)
