@@ -465,7 +465,8 @@ static int test_carbons(void)
     a2.connected = a2.disconnected = 0;
     CHECK_INT(canto_client_connect(a2.client), 0);
     CHECK(run_until(settled, &a2, WAIT_MS) && a2.connected);
-    CHECK_INT(canto_carbons_enabled(c2), 0); /* not yet confirmed */
+    /* Whether the re-enable answer is already in depends on timing (slow under
+     * valgrind); what matters is that it arrives without the app asking. */
     canto_stanza *p;
     if (canto_stanza_new_presence(NULL, NULL, NULL, &p) == 0) {
         canto_client_send(a2.client, p);
