@@ -161,20 +161,23 @@ typedef struct canto_muc_join_options {
 
 /** What an event reports. */
 typedef enum canto_muc_event_type {
-    CANTO_MUC_EV_OCCUPANT_JOINED = 1, /**< occupant: someone entered (also ourselves) */
-    CANTO_MUC_EV_OCCUPANT_LEFT,       /**< occupant: left (codes may say 321, 322, 332) */
-    CANTO_MUC_EV_OCCUPANT_CHANGED,    /**< occupant: role, affiliation, show or status changed */
-    CANTO_MUC_EV_NICK_CHANGED,        /**< occupant (old nick), new_nick: status 303 */
-    CANTO_MUC_EV_KICKED,              /**< occupant: kicked (307); actor, reason */
-    CANTO_MUC_EV_BANNED,              /**< occupant: banned (301); actor, reason */
-    CANTO_MUC_EV_SUBJECT,             /**< nick (may be NULL), body: the new subject */
-    CANTO_MUC_EV_MESSAGE,             /**< nick (NULL: the room), body, delayed */
-    CANTO_MUC_EV_PRIVATE,             /**< nick, body: private message from an occupant */
-    CANTO_MUC_EV_INVITE,              /**< room_jid, from, reason, password, direct */
-    CANTO_MUC_EV_DECLINE,             /**< room_jid, from, reason: our invitation declined */
-    CANTO_MUC_EV_LEFT_ROOM,           /**< we are out of the room (left, kicked, destroyed...) */
-    CANTO_MUC_EV_DESTROYED,           /**< the room was destroyed; reason, alt_room */
-    CANTO_MUC_EV_REJOINED,            /**< automatic rejoin finished; join */
+    /** occupant: someone entered (also ourselves). While we join, the
+     *  occupants already there are reported too, before our own presence;
+     *  canto_muc_room_joined() is 0 for those. */
+    CANTO_MUC_EV_OCCUPANT_JOINED = 1,
+    CANTO_MUC_EV_OCCUPANT_LEFT,    /**< occupant: left (codes may say 321, 322, 332) */
+    CANTO_MUC_EV_OCCUPANT_CHANGED, /**< occupant: role, affiliation, show or status changed */
+    CANTO_MUC_EV_NICK_CHANGED,     /**< occupant (old nick), new_nick: status 303 */
+    CANTO_MUC_EV_KICKED,           /**< occupant: kicked (307); actor, reason */
+    CANTO_MUC_EV_BANNED,           /**< occupant: banned (301); actor, reason */
+    CANTO_MUC_EV_SUBJECT,          /**< nick (may be NULL), body: the new subject */
+    CANTO_MUC_EV_MESSAGE,          /**< nick (NULL: the room), body, delayed */
+    CANTO_MUC_EV_PRIVATE,          /**< nick, body: private message from an occupant */
+    CANTO_MUC_EV_INVITE,           /**< room_jid, from, reason, password, direct */
+    CANTO_MUC_EV_DECLINE,          /**< room_jid, from, reason: our invitation declined */
+    CANTO_MUC_EV_LEFT_ROOM,        /**< we are out of the room (left, kicked, destroyed...) */
+    CANTO_MUC_EV_DESTROYED,        /**< the room was destroyed; reason, alt_room */
+    CANTO_MUC_EV_REJOINED,         /**< automatic rejoin finished; join */
 } canto_muc_event_type;
 
 /** One event; everything is borrowed and valid during the callback only. */

@@ -760,15 +760,16 @@ static void unlink_req(canto_muc *m, req *q)
     }
 }
 
+/* Join again (new session, or self-ping found us gone): occupants are
+ * forgotten; a join that fails now is reported and the room forgotten. */
 static void rejoin_room(canto_muc *m, canto_muc_room *r)
 {
     room_clear(r);
     r->state = ROOM_JOINING;
     if (!r->fn)
         r->rejoining = 1;
-    if (send_join(m, r, r->was_joined) != 0 &&
-        canto_client_get_state(m->client) != CANTO_CLIENT_CONNECTED)
-        return; /* the next new session joins again */
+    /* A send failure leaves the room joining: the next new session retries. */
+    (void)send_join(m, r, r->was_joined);
 }
 
 static void on_ping_answer(canto_muc *m, req *q, const canto_iq_response *resp)
