@@ -91,6 +91,7 @@ typedef struct user {
     int replies;
     canto_iq_outcome outcome;
     int list_has_bob;
+    canto_form *form; /* the last configuration form received */
 } user;
 
 static void on_log(void *ud, canto_log_level level, const char *area, const char *msg)
@@ -143,6 +144,8 @@ static void on_reply(void *ud, canto_muc *muc, const canto_muc_reply *r)
     (void)muc;
     u->replies++;
     u->outcome = r->outcome;
+    if (r->form && !u->form)
+        canto_form_copy(r->form, &u->form);
     for (size_t i = 0; i < r->nitems; i++)
         if (r->items[i].jid && strcmp(r->items[i].jid, "bob@localhost") == 0)
             u->list_has_bob = 1;
@@ -214,6 +217,7 @@ static int login(user *u, const char *name)
 
 static void logout(user *u)
 {
+    canto_form_free(u->form);
     canto_muc_free(u->muc);
     canto_client_free(u->client);
 }
@@ -239,6 +243,21 @@ static int test_room(void)
     CHECK_INT(a.created, 1);
     /* the instant room configuration is accepted before others join */
     canto_loop_run_once(loop, 300);
+    /* reserved-room style configuration: get the form, fill it, submit it */
+    CHECK_INT(canto_muc_get_config(a.muc, ROOM, on_reply, &a), 0);
+    REQUIRE(wait_for(&a.replies, 1));
+    CHECK_INT(a.outcome, CANTO_IQ_RESULT);
+    REQUIRE(a.form);
+    canto_form *submit = NULL;
+    REQUIRE(canto_form_make_submit(a.form, &submit) == 0);
+    canto_form_field *name = canto_form_get_field(submit, "muc#roomconfig_roomname");
+    CHECK(name && canto_form_field_set_value(name, "The Lounge") == 0);
+    CHECK_INT(canto_muc_submit_config(a.muc, ROOM, submit, on_reply, &a), 0);
+    canto_form_free(submit);
+    REQUIRE(wait_for(&a.replies, 2));
+    CHECK_INT(a.outcome, CANTO_IQ_RESULT);
+    a.replies = 0;
+
     CHECK_INT(join(&b, ROOM, "Alice", 0), CANTO_MUC_JOIN_NICK_CONFLICT);
     CHECK_INT(join(&b, ROOM, "Bob", 0), CANTO_MUC_JOIN_OK);
     CHECK_INT(join(&c, ROOM, "Carol", 0), CANTO_MUC_JOIN_OK);
