@@ -11,7 +11,8 @@
  *   retrieves them (all, some by id, or the latest N);
  * - subscribes, unsubscribes, lists subscriptions, reads and submits
  *   subscription options;
- * - dispatches event notifications (`<message><event xmlns='...#event'/>`) to
+ * - dispatches event notifications (messages with an `event` child in
+ *   CANTO_NS_PUBSUB_EVENT) to
  *   callbacks registered per service and node: new items with their payload,
  *   retractions, purges, deletions and configuration changes.
  *
@@ -164,6 +165,9 @@ typedef void (*canto_pubsub_event_fn)(void *user_data, canto_pubsub *pubsub,
 
 /**
  * Attach to a client: installs a message handler for event notifications.
+ * Event messages that reach at least one watch are consumed (handlers added
+ * later with a lower priority do not see them); others are passed on.
+ * @param client the client; must outlive the object.
  * @param out receives the object; free it with canto_pubsub_free().
  * @return 0, CANTO_EINVAL, CANTO_ENOMEM.
  */
@@ -187,6 +191,11 @@ CANTO_EXPORT canto_client *canto_pubsub_client(const canto_pubsub *pubsub);
 /**
  * Watch a node of a service: @p fn gets events sent from exactly @p service
  * about @p node (NULL: every node of that service).
+ * @param pubsub the object.
+ * @param service the service JID (copied, normalized); events from any other
+ *        sender are ignored.
+ * @param node the node (copied), or NULL for every node.
+ * @param fn called for each accepted event; @param user_data passed to it.
  * @param id receives an id for canto_pubsub_unwatch() (may be NULL).
  * @return 0, CANTO_EINVAL (NULL or invalid service), CANTO_ENOMEM.
  */
@@ -198,6 +207,9 @@ CANTO_EXPORT int canto_pubsub_watch(canto_pubsub *pubsub, const char *service, c
  * events about @p node sent from a bare account JID, and `NODE+notify` is
  * announced until the watch is removed. Send presence afterwards so that the
  * server learns the new capabilities.
+ * @param pubsub the object; @param node the PEP node (copied), e.g. CANTO_NS_NICK.
+ * @param fn called for each accepted event; @param user_data passed to it.
+ * @param id receives an id for canto_pubsub_unwatch() (may be NULL).
  * @return 0, CANTO_EINVAL (NULL node), CANTO_ENOMEM.
  */
 CANTO_EXPORT int canto_pubsub_watch_pep(canto_pubsub *pubsub, const char *node,
@@ -268,6 +280,9 @@ CANTO_EXPORT int canto_pubsub_purge(canto_pubsub *pubsub, const char *service, c
 
 /**
  * Publish an item.
+ * @param pubsub the object; @param service the service, NULL for own PEP.
+ * @param node the node (PEP nodes are created by the first publish).
+ * @param fn gets the result (may be NULL); @param user_data passed to it.
  * @param item_id NULL lets the service choose one.
  * @param payload the item's content, copied (may be NULL for a notification-only item).
  * @param options a publish-options submit form, or NULL.
