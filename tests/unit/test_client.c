@@ -1,0 +1,375 @@
+/* Client dispatch and requests against the scripted in-process server:
+ * handler matching and priorities, removal inside callbacks, the automatic
+ * service-unavailable answer, and iq requests that get exactly one callback
+ * whatever happens (answer, spoofed answer, timeout, disconnect). */
+#include "check.h"
+
+#include <stdlib.h>
+
+#include <canto/canto.h>
+
+#include "fake_server.h"
+
+#define BOUND "juliet@example.com/balcony"
+
+typedef struct env {
+    fake_server *fs;
+    canto_loop *loop;
+    canto_client *client;
+} env;
+
+static int setup(env *e, int reconnect_manual)
+{
+    memset(e, 0, sizeof(*e));
+    if (fake_server_new(BOUND, &e->fs) || canto_loop_new(NULL, &e->loop))
+        return -1;
+    canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
+    fake_server_client_options(e->fs, &o);
+    if (reconnect_manual)
+        o.reconnect = CANTO_RECONNECT_MANUAL;
+    if (canto_client_new(e->loop, "example.com", &o, &e->client))
+        return -1;
+    return fake_server_connect(e->fs, e->loop, e->client, 5000);
+}
+
+static void teardown(env *e)
+{
+    canto_client_free(e->client);
+    fake_server_free(e->fs);
+    canto_loop_free(e->loop);
+}
+
+/* --- handlers --------------------------------------------------------------- */
+
+typedef struct seen {
+    int calls[4];
+    int order[8];
+    int norder;
+    int consume;
+    unsigned remove_id;
+    canto_client *client;
+} seen;
+
+static int h0(void *ud, canto_client *c, canto_stanza *st)
+{
+    seen *s = ud;
+    (void)c, (void)st;
+    s->calls[0]++;
+    if (s->norder < 8)
+        s->order[s->norder++] = 0;
+    return 0;
+}
+
+static int h1(void *ud, canto_client *c, canto_stanza *st)
+{
+    seen *s = ud;
+    (void)st;
+    s->calls[1]++;
+    if (s->norder < 8)
+        s->order[s->norder++] = 1;
+    if (s->remove_id)
+        canto_client_remove_handler(c, s->remove_id); /* removes h2 mid-dispatch */
+    return s->consume;
+}
+
+static int h2(void *ud, canto_client *c, canto_stanza *st)
+{
+    seen *s = ud;
+    (void)c, (void)st;
+    s->calls[2]++;
+    if (s->norder < 8)
+        s->order[s->norder++] = 2;
+    return 0;
+}
+
+static int test_handlers(void)
+{
+    env e;
+    REQUIRE(setup(&e, 1) == 0);
+    seen s = {{0}, {0}, 0, 0, 0, NULL};
+    canto_handler_match m0 = CANTO_HANDLER_MATCH_INIT, m1 = CANTO_HANDLER_MATCH_INIT,
+                        m2 = CANTO_HANDLER_MATCH_INIT;
+    m0.name = "message";
+    m0.type = "chat";
+    m0.priority = -5;
+    m1.name = "message";
+    m1.from = "romeo@example.net"; /* bare: any resource */
+    m1.priority = 10;
+    m2.ns = "urn:test:x";
+    unsigned id0, id1, id2;
+    CHECK_INT(canto_client_add_handler(e.client, &m0, h0, &s, &id0), 0);
+    CHECK_INT(canto_client_add_handler(e.client, &m1, h1, &s, &id1), 0);
+    CHECK_INT(canto_client_add_handler(e.client, &m2, h2, &s, &id2), 0);
+
+    fake_server_send(e.fs, "<message from='romeo@example.net/orchard' type='chat'>"
+                           "<x xmlns='urn:test:x'/></message>");
+    CHECK_INT(fake_server_sync(e.fs, e.loop, 3000), 0);
+    CHECK_INT(s.calls[0], 1);
+    CHECK_INT(s.calls[1], 1);
+    CHECK_INT(s.calls[2], 1);
+    CHECK_INT(s.norder, 3);
+    CHECK(s.order[0] == 1 && s.order[1] == 2 && s.order[2] == 0); /* by priority */
+
+    /* Not matching: other sender, other type. */
+    fake_server_send(e.fs, "<message from='tybalt@example.net/x' type='normal'/>");
+    CHECK_INT(fake_server_sync(e.fs, e.loop, 3000), 0);
+    CHECK_INT(s.calls[0], 1);
+    CHECK_INT(s.calls[1], 1);
+
+    /* Consuming stops later handlers; removal inside a callback takes effect
+     * for the stanza being dispatched. */
+    s.consume = 0;
+    s.remove_id = id2;
+    fake_server_send(e.fs, "<message from='romeo@example.net/r' type='chat'>"
+                           "<x xmlns='urn:test:x'/></message>");
+    CHECK_INT(fake_server_sync(e.fs, e.loop, 3000), 0);
+    CHECK_INT(s.calls[1], 2);
+    CHECK_INT(s.calls[2], 1); /* removed before its turn */
+    CHECK_INT(s.calls[0], 2);
+    CHECK_INT(canto_client_remove_handler(e.client, id2), CANTO_ENOTFOUND);
+    s.remove_id = 0;
+    s.consume = 1;
+    fake_server_send(e.fs, "<message from='romeo@example.net/r' type='chat'/>");
+    CHECK_INT(fake_server_sync(e.fs, e.loop, 3000), 0);
+    CHECK_INT(s.calls[1], 3);
+    CHECK_INT(s.calls[0], 2); /* consumed by h1 */
+    CHECK_INT(canto_client_remove_handler(e.client, id1), 0);
+    CHECK_INT(canto_client_remove_handler(e.client, id0), 0);
+    CHECK_INT(canto_client_add_handler(e.client, NULL, NULL, NULL, NULL), CANTO_EINVAL);
+    m0.from = "not a jid@";
+    CHECK(canto_client_add_handler(e.client, &m0, h0, &s, NULL) < 0);
+    teardown(&e);
+    return 0;
+}
+
+static int test_unhandled_iq(void)
+{
+    env e;
+    REQUIRE(setup(&e, 1) == 0);
+    fake_server_discard(e.fs);
+    fake_server_send(e.fs, "<iq type='get' id='q1' from='example.com'>"
+                           "<query xmlns='urn:nobody'/></iq>");
+    canto_stanza *reply = fake_server_next_named(e.fs, e.loop, "iq", "error", 3000);
+    REQUIRE(reply != NULL);
+    CHECK_STR(canto_stanza_attr(reply, "id"), "q1");
+    CHECK_STR(canto_stanza_attr(reply, "to"), "example.com");
+    canto_stanza_error err = CANTO_STANZA_ERROR_INIT;
+    CHECK_INT(canto_stanza_get_error(reply, &err), 0);
+    CHECK_INT(err.condition, CANTO_COND_SERVICE_UNAVAILABLE);
+    CHECK_INT(err.type, CANTO_ERROR_CANCEL);
+    canto_stanza_free(reply);
+    /* Errors and results are never answered. */
+    fake_server_send(e.fs,
+                     "<iq type='error' id='q2' from='example.com'><error type='cancel'>"
+                     "<bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+    fake_server_send(e.fs, "<iq type='result' id='q3' from='example.com'/>");
+    CHECK_INT(fake_server_sync(e.fs, e.loop, 3000), 0);
+    CHECK_INT(fake_server_pending(e.fs), 0);
+    teardown(&e);
+    return 0;
+}
+
+/* --- requests --------------------------------------------------------------- */
+
+typedef struct answers {
+    int calls;
+    canto_iq_outcome last;
+    int per_outcome[4];
+    char text[64];
+} answers;
+
+static void on_answer(void *ud, canto_client *c, const canto_iq_response *r)
+{
+    answers *a = ud;
+    (void)c;
+    a->calls++;
+    a->last = r->outcome;
+    a->per_outcome[r->outcome]++;
+    if (r->outcome == CANTO_IQ_ERROR)
+        snprintf(a->text, sizeof(a->text), "%s",
+                 r->error.condition_name ? r->error.condition_name : "");
+}
+
+static int calls_at_least(void *ud)
+{
+    answers *a = ud;
+    return a->calls >= 1;
+}
+
+static canto_stanza *make_get(const char *to)
+{
+    canto_stanza *iq, *q;
+    if (canto_stanza_new_iq(NULL, "get", to, "x", &iq))
+        return NULL;
+    canto_stanza_set_attr(iq, "id", NULL); /* let the client choose */
+    canto_stanza_add_child(iq, "query", "urn:test:q", &q);
+    return iq;
+}
+
+static int test_request_matching(void)
+{
+    env e;
+    REQUIRE(setup(&e, 1) == 0);
+    fake_server_discard(e.fs);
+    answers a = {0, 0, {0}, ""};
+    canto_stanza *iq = make_get("service.example.com");
+    REQUIRE(iq);
+    unsigned req;
+    CHECK_INT(canto_client_send_iq(e.client, iq, 5000, on_answer, &a, &req), 0);
+    CHECK(canto_stanza_attr(iq, "id") == NULL); /* the caller's tree is untouched */
+    canto_stanza *sent = fake_server_next_named(e.fs, e.loop, "iq", "get", 3000);
+    REQUIRE(sent);
+    const char *id = canto_stanza_attr(sent, "id");
+    REQUIRE(id && strlen(id) >= 16); /* long random ids */
+    char idcopy[64];
+    snprintf(idcopy, sizeof(idcopy), "%s", id);
+    canto_stanza_free(sent);
+    CHECK_INT(canto_client_pending_iqs(e.client), 1);
+
+    /* An answer from someone else is ignored... */
+    fake_server_send(e.fs, "<iq type='result' id='%s' from='evil.example.com'/>", idcopy);
+    fake_server_send(e.fs, "<iq type='result' id='%s'/>", idcopy); /* no from: not the service */
+    CHECK_INT(fake_server_sync(e.fs, e.loop, 3000), 0);
+    CHECK_INT(a.calls, 0);
+    /* ...the right one counts, once. */
+    fake_server_send(e.fs,
+                     "<iq type='error' id='%s' from='service.example.com'><error type='cancel'>"
+                     "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+                     idcopy);
+    fake_server_send(e.fs, "<iq type='result' id='%s' from='service.example.com'/>", idcopy);
+    CHECK_INT(fake_server_sync(e.fs, e.loop, 3000), 0);
+    CHECK_INT(a.calls, 1);
+    CHECK_INT(a.last, CANTO_IQ_ERROR);
+    CHECK_STR(a.text, "item-not-found");
+    CHECK_INT(canto_client_pending_iqs(e.client), 0);
+    CHECK_INT(canto_client_cancel_iq(e.client, req), CANTO_ENOTFOUND);
+
+    /* A request to our own account: no `from` or our bare JID are fine. */
+    answers b = {0, 0, {0}, ""};
+    canto_stanza *own = make_get(NULL);
+    CHECK_INT(canto_client_send_iq(e.client, own, 5000, on_answer, &b, NULL), 0);
+    sent = fake_server_next_named(e.fs, e.loop, "iq", "get", 3000);
+    REQUIRE(sent);
+    fake_server_send(e.fs, "<iq type='result' id='%s' from='romeo@example.com'/>",
+                     canto_stanza_attr(sent, "id"));
+    fake_server_send(e.fs, "<iq type='result' id='%s' from='juliet@example.com'/>",
+                     canto_stanza_attr(sent, "id"));
+    canto_stanza_free(sent);
+    CHECK_INT(fake_server_sync(e.fs, e.loop, 3000), 0);
+    CHECK_INT(b.calls, 1);
+    CHECK_INT(b.last, CANTO_IQ_RESULT);
+
+    /* Bad requests are refused without a callback. */
+    canto_stanza *notiq;
+    CHECK_INT(canto_stanza_new_message(NULL, "chat", "x@y", NULL, "hi", &notiq), 0);
+    CHECK_INT(canto_client_send_iq(e.client, notiq, 0, on_answer, &b, NULL), CANTO_EINVAL);
+    canto_stanza_free(notiq);
+    canto_stanza *result;
+    CHECK_INT(canto_stanza_new_iq(NULL, "result", NULL, "r", &result), 0);
+    CHECK_INT(canto_client_send_iq(e.client, result, 0, on_answer, &b, NULL), CANTO_EINVAL);
+    canto_stanza_free(result);
+    CHECK_INT(b.calls, 1);
+    canto_stanza_free(own);
+    canto_stanza_free(iq);
+    teardown(&e);
+    return 0;
+}
+
+static int test_request_timeout(void)
+{
+    env e;
+    REQUIRE(setup(&e, 1) == 0);
+    answers a = {0, 0, {0}, ""};
+    canto_stanza *iq = make_get("service.example.com");
+    CHECK_INT(canto_client_send_iq(e.client, iq, 200, on_answer, &a, NULL), 0);
+    CHECK(fake_server_wait(e.fs, e.loop, calls_at_least, &a, 3000));
+    fake_server_run(e.fs, e.loop, 300); /* nothing more may come */
+    CHECK_INT(a.calls, 1);
+    CHECK_INT(a.last, CANTO_IQ_TIMEOUT);
+    /* A late answer after the timeout is not delivered a second time. */
+    canto_stanza *sent = fake_server_next_named(e.fs, e.loop, "iq", "get", 1000);
+    if (sent) {
+        fake_server_send(e.fs, "<iq type='result' id='%s' from='service.example.com'/>",
+                         canto_stanza_attr(sent, "id"));
+        canto_stanza_free(sent);
+    }
+    CHECK_INT(fake_server_sync(e.fs, e.loop, 3000), 0);
+    CHECK_INT(a.calls, 1);
+    canto_stanza_free(iq);
+    teardown(&e);
+    return 0;
+}
+
+static int all_answered(void *ud)
+{
+    answers *a = ud;
+    return a->calls >= 50;
+}
+
+static int test_disconnect_cancels(void)
+{
+    env e;
+    REQUIRE(setup(&e, 1) == 0);
+    answers a = {0, 0, {0}, ""};
+    canto_stanza *iq = make_get("service.example.com");
+    for (int i = 0; i < 50; i++)
+        CHECK_INT(canto_client_send_iq(e.client, iq, 60000, on_answer, &a, NULL), 0);
+    CHECK_INT(canto_client_pending_iqs(e.client), 50);
+    fake_server_drop(e.fs); /* the connection breaks */
+    CHECK(fake_server_wait(e.fs, e.loop, all_answered, &a, 5000));
+    fake_server_run(e.fs, e.loop, 200);
+    CHECK_INT(a.calls, 50);
+    CHECK_INT(a.per_outcome[CANTO_IQ_CANCELED], 50);
+    CHECK_INT(canto_client_pending_iqs(e.client), 0);
+    CHECK_INT(canto_client_get_state(e.client), CANTO_CLIENT_DISCONNECTED);
+    CHECK_INT(canto_client_send_iq(e.client, iq, 0, on_answer, &a, NULL), CANTO_ENOTCONN);
+
+    /* Freeing the client with requests pending also answers each once. */
+    CHECK_INT(fake_server_connect(e.fs, e.loop, e.client, 5000), 0);
+    answers b = {0, 0, {0}, ""};
+    for (int i = 0; i < 5; i++)
+        CHECK_INT(canto_client_send_iq(e.client, iq, 60000, on_answer, &b, NULL), 0);
+    canto_client_free(e.client);
+    e.client = NULL;
+    CHECK_INT(b.calls, 5);
+    CHECK_INT(b.per_outcome[CANTO_IQ_CANCELED], 5);
+    canto_stanza_free(iq);
+    teardown(&e);
+    return 0;
+}
+
+static void free_in_callback(void *ud, canto_client *c, const canto_iq_response *r)
+{
+    int *calls = ud;
+    (void)r;
+    (*calls)++;
+    canto_client_free(c); /* allowed: the client goes once the callback returns */
+}
+
+static int test_free_inside_callback(void)
+{
+    env e;
+    REQUIRE(setup(&e, 1) == 0);
+    int calls = 0;
+    canto_stanza *iq = make_get("service.example.com");
+    CHECK_INT(canto_client_send_iq(e.client, iq, 100, free_in_callback, &calls, NULL), 0);
+    CHECK_INT(canto_client_send_iq(e.client, iq, 60000, free_in_callback, &calls, NULL), 0);
+    for (int i = 0; i < 40 && calls < 2; i++)
+        canto_loop_run_once(e.loop, 50);
+    CHECK_INT(calls, 2); /* the timeout, then the cancellation while freeing */
+    e.client = NULL;
+    canto_stanza_free(iq);
+    teardown(&e);
+    return 0;
+}
+
+int main(void)
+{
+    RUN(test_handlers);
+    RUN(test_unhandled_iq);
+    RUN(test_request_matching);
+    RUN(test_request_timeout);
+    RUN(test_disconnect_cancels);
+    RUN(test_free_inside_callback);
+    return CHECK_DONE();
+}
