@@ -23,16 +23,22 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 /* --- stream events -------------------------------------------------------- */
 
+/* The stream's own callbacks count as one more level of nesting: whatever
+ * they do (resend leftovers, report CONNECTED, dispatch to handlers that
+ * send) runs with the stream on the call stack, so a failed write must not
+ * free it there (see canto__client_stream_over()). */
 static void on_established(void *ud, const char *jid)
 {
     canto_client *c = ud;
+    c->depth++;
     canto_jid *bound = NULL;
     if (jid && canto_jid_parse(NULL, jid, &bound) == 0) {
         canto_jid_free(c->bound);
         c->bound = bound;
     }
     c->established_once = 1;
-    c->redirects = 0;
+    /* Redirects are not forgotten here: a server that sends every new session
+     * elsewhere must still run into the limit. */
     c->attempt = 0;
     canto__connect_plan_free(c->plan);
     c->plan = NULL;
@@ -49,13 +55,16 @@ static void on_established(void *ud, const char *jid)
         canto__client_new_session(c);
     if (!c->freed && c->state == CANTO_CLIENT_CONNECTED)
         canto__client_notify_state(c, CANTO_CLIENT_CONNECTED, NULL);
+    c->depth--;
 }
 
 static void on_stanza(void *ud, canto_stanza *st)
 {
     canto_client *c = ud;
+    c->depth++;
     canto__client_dispatch(c, st);
     canto_stanza_free(st);
+    c->depth--;
 }
 
 static void on_closed(void *ud, const canto__stream_end *end)
@@ -330,8 +339,25 @@ static int parse_host_port(canto_client *c, const char *text)
     return c->redirect_host ? 0 : CANTO_ENOMEM;
 }
 
+static void on_deferred_over(void *ud)
+{
+    canto_client *c = ud;
+    canto__client_enter(c);
+    if (c->stream && c->stream_done)
+        canto__client_stream_over(c);
+    canto__client_leave(c);
+}
+
 void canto__client_stream_over(canto_client *c)
 {
+    if (c->depth > 1) {
+        /* Nested: a send from inside a stream callback (or from a callback
+         * of ours) failed to write and ended the stream, which may still be
+         * on the call stack. Finish in the next round; the outer
+         * canto__client_io_sync() may do it first (detaching stops this). */
+        canto__timer_start(c->loop, &c->timer, canto_loop_now(c->loop), on_deferred_over, c);
+        return;
+    }
     canto__stream_end *end = &c->end;
     canto__client_io_detach(c);
     canto__stream_free(c->stream);

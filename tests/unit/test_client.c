@@ -363,8 +363,77 @@ static int test_free_inside_callback(void)
     return 0;
 }
 
+typedef struct states {
+    int disconnected;
+    int error;
+    canto_stream_condition cond;
+} states;
+
+static void on_state(void *ud, canto_client *c, canto_client_state st,
+                     const canto_disconnect_info *info)
+{
+    states *s = ud;
+    (void)c;
+    if (st == CANTO_CLIENT_DISCONNECTED) {
+        s->disconnected++;
+        s->error = info ? info->error : 0;
+        s->cond = info ? info->condition : CANTO_STREAM_COND_NONE;
+    }
+}
+
+static int is_connected_to(void *ud)
+{
+    return fake_server_connected(ud);
+}
+
+static int gave_up(void *ud)
+{
+    return ((states *)ud)->disconnected > 0;
+}
+
+static int test_see_other_host(void)
+{
+    env e;
+    REQUIRE(setup(&e, 1) == 0);
+    fake_server *other;
+    REQUIRE(fake_server_new(BOUND, &other) == 0);
+    states s = {0, 0, CANTO_STREAM_COND_NONE};
+    canto_client_set_state_callback(e.client, on_state, &s);
+    fake_server *servers[2] = {e.fs, other};
+    /* Bounce between two servers: the client follows five redirects and
+     * refuses the sixth. */
+    int followed = 0;
+    for (int i = 0; i < 6; i++) {
+        fake_server *from = servers[i % 2], *to = servers[(i + 1) % 2];
+        fake_server_send(from,
+                         "<stream:error><see-other-host "
+                         "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>127.0.0.1:%u"
+                         "</see-other-host></stream:error></stream:stream>",
+                         fake_server_port(to));
+        fake_server_run(from, e.loop, 100);
+        if (i < 5) {
+            if (fake_server_wait(to, e.loop, is_connected_to, to, 5000) &&
+                fake_server_wait(to, e.loop, is_connected_to, to, 100))
+                followed++;
+            for (int k = 0; k < 50 && canto_client_get_state(e.client) != CANTO_CLIENT_CONNECTED;
+                 k++)
+                fake_server_run(to, e.loop, 20);
+        }
+    }
+    CHECK_INT(followed, 5);
+    CHECK(fake_server_wait(e.fs, e.loop, gave_up, &s, 5000) ||
+          fake_server_wait(other, e.loop, gave_up, &s, 5000));
+    CHECK_INT(s.disconnected, 1);
+    CHECK_INT(s.error, CANTO_ESTREAM);
+    CHECK_INT(s.cond, CANTO_STREAM_COND_SEE_OTHER_HOST);
+    fake_server_free(other);
+    teardown(&e);
+    return 0;
+}
+
 int main(void)
 {
+    RUN(test_see_other_host);
     RUN(test_handlers);
     RUN(test_unhandled_iq);
     RUN(test_request_matching);
