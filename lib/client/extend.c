@@ -181,8 +181,12 @@ int canto_client_remove_feature(canto_client *c, const char *var)
     size_t pos = feature_pos(c, var, &found);
     if (!found)
         return CANTO_ENOTFOUND;
+    if (--c->feature_refs[pos] > 0)
+        return 0;
     canto__dealloc(&c->alloc, c->features[pos]);
     memmove(&c->features[pos], &c->features[pos + 1], (c->nfeatures - pos - 1) * sizeof(char *));
+    memmove(&c->feature_refs[pos], &c->feature_refs[pos + 1],
+            (c->nfeatures - pos - 1) * sizeof(unsigned));
     c->nfeatures--;
     return 0;
 }

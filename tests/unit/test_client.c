@@ -431,8 +431,41 @@ static int test_see_other_host(void)
     return 0;
 }
 
+static int test_features(void)
+{
+    canto_loop *loop;
+    canto_client *c;
+    REQUIRE(canto_loop_new(NULL, &loop) == 0);
+    REQUIRE(canto_client_new(loop, "example.com", NULL, &c) == 0);
+    CHECK_INT(canto_client_add_feature(c, "urn:b"), 0);
+    CHECK_INT(canto_client_add_feature(c, "urn:a"), 0);
+    CHECK_INT(canto_client_add_feature(c, "urn:b"), 0); /* a second user */
+    CHECK_STR(canto_client_feature(c, 0), "urn:a");
+    CHECK_STR(canto_client_feature(c, 1), "urn:b");
+    CHECK(canto_client_feature(c, 2) == NULL);
+    CHECK_INT(canto_client_remove_feature(c, "urn:b"), 0);
+    CHECK_STR(canto_client_feature(c, 1), "urn:b"); /* still announced once */
+    CHECK_INT(canto_client_remove_feature(c, "urn:a"), 0);
+    CHECK_STR(canto_client_feature(c, 0), "urn:b");
+    CHECK_INT(canto_client_remove_feature(c, "urn:b"), 0);
+    CHECK(canto_client_feature(c, 0) == NULL);
+    CHECK_INT(canto_client_remove_feature(c, "urn:b"), CANTO_ENOTFOUND);
+    const char *cat, *type, *name;
+    CHECK_INT(canto_client_get_identity(c, &cat, &type, &name), 0);
+    CHECK_STR(cat, "client");
+    CHECK_STR(type, "pc");
+    CHECK_INT(canto_client_set_identity(c, "client", "bot", "Canto"), 0);
+    CHECK_INT(canto_client_get_identity(c, &cat, &type, &name), 0);
+    CHECK_STR(type, "bot");
+    CHECK_STR(name, "Canto");
+    canto_client_free(c);
+    canto_loop_free(loop);
+    return 0;
+}
+
 int main(void)
 {
+    RUN(test_features);
     RUN(test_see_other_host);
     RUN(test_handlers);
     RUN(test_unhandled_iq);
