@@ -42,12 +42,6 @@ for tool in prosody strace; do
 done
 unset CANTO_JID CANTO_PASSWORD
 
-# Library bug (test_client_prosody's test_send_on_connect has the details):
-# a message sent as soon as the client is connected, as canto-send does, is
-# sent a second time right after, so bob gets each one twice. While this is
-# 1, a second copy is reported as XFAIL; set it to 0 once that is fixed.
-KNOWN_BUG_RESEND_ON_CONNECT=1
-
 wrap=()
 scale=1
 if [[ -n ${CANTO_TOOLS_WRAPPER:-} ]]; then
@@ -195,14 +189,12 @@ count_lines() {
         END { print n + 0 }' "$1"
 }
 
-# check_line FILE FROM TEXT WHAT: exactly one such line (two: known bug).
+# check_line FILE FROM TEXT WHAT: exactly one such line.
 check_line() {
     local n
     n=$(count_lines "$1" "$2" "$3")
     if ((n == 1)); then
         ok "$4: $(grep -F -- "$tab$3" "$1")"
-    elif ((n == 2 && KNOWN_BUG_RESEND_ON_CONNECT)); then
-        ok "$4: $(grep -F -m 1 -- "$tab$3" "$1") (XFAIL: twice, known bug)"
     else
         fail "$4: $n lines $2...<TAB>$3 in $1:"
         sed 's/^/    /' "$1" >&2
