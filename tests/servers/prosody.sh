@@ -62,12 +62,16 @@ die() {
     exit 1
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on (and not handed out yet).
+# A TCP port on 127.0.0.1 that nothing listens on (and not handed out yet),
+# below the range the kernel hands out to outgoing connections: the clients
+# of tests running at the same time must not take it before Prosody binds it.
 taken=" "
 free_port() {
-    local port
+    local port low _
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+    ((low > 12000)) || low=60000
     for _ in $(seq 1 100); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((10000 + RANDOM % (low - 10000)))
         [[ $taken == *" $port "* ]] && continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             taken+="$port "
