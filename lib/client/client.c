@@ -404,6 +404,8 @@ int canto__client_send_token(canto_client *c, const canto_stanza *stanza, uint64
             rc = CANTO_ENOTCONN;
         if (rc == 0 && token && !canto__stream_sm_active(c->stream))
             rc = canto__client_confirm_by_ping(c, token);
+        else if (rc == 0 && token)
+            canto__stream_sm_want_ack(c->stream, canto_loop_now(c->loop));
         if (!c->freed && c->stream)
             canto__client_io_sync(c);
     }

@@ -122,6 +122,9 @@ int canto__stream_send_counted(canto__stream *s, const canto_stanza *stanza, uin
 /* After `established`: 1 if the previous session was resumed (XEP-0198), so
  * nothing needs to be set up again; 0 for a new session. */
 int canto__stream_resumed(const canto__stream *s);
+/* Request an ack within ~20 ms (instead of the batching delay): someone is
+ * waiting for a confirmation. */
+void canto__stream_sm_want_ack(canto__stream *s, uint64_t now);
 /* 1 if stream management is active on this stream. */
 int canto__stream_sm_active(const canto__stream *s);
 

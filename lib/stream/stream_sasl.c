@@ -52,14 +52,17 @@ int canto__stream_sasl_begin(canto__stream *s, const canto_stanza *mechanisms)
     /* XEP-0440: the binding types the server says it supports, if it says. */
     const canto_stanza *cbs =
         canto_stanza_child(s->features, "sasl-channel-binding", "urn:xmpp:sasl-cb:0");
+    int server_lists_exporter = 0;
     if (cbs) {
         const char *types[8];
         size_t nt = 0;
         for (const canto_stanza *t = canto_stanza_child(cbs, "channel-binding", NULL); t && nt < 8;
              t = canto_stanza_next_match(t, "channel-binding", NULL)) {
             const char *ty = canto_stanza_attr(t, "type");
-            if (ty)
+            if (ty) {
                 types[nt++] = ty;
+                server_lists_exporter |= strcmp(ty, "tls-exporter") == 0;
+            }
         }
         canto__sasl_set_server_cb_types(s->sasl, types, nt);
     }
@@ -68,6 +71,12 @@ int canto__stream_sasl_begin(canto__stream *s, const canto_stanza *mechanisms)
     const canto__sasl_cb *cbp = NULL;
     if (s->tls_up) {
         canto__tls_cb_type type = canto__tls_cb_preferred(s->tls);
+        /* On TLS 1.2, tls-exporter (even with EMS) is only for servers that
+         * say they support it (XEP-0440); tls-unique is what TLS 1.2 servers
+         * such as Prosody 0.12 implement. */
+        if (type == CANTO__TLS_CB_TLS_EXPORTER && canto__tls_version(s->tls) < 13 &&
+            !server_lists_exporter)
+            type = CANTO__TLS_CB_TLS_UNIQUE;
         if (type != CANTO__TLS_CB_NONE &&
             canto__tls_channel_binding(s->tls, type, cbdata, sizeof(cbdata), &cb.len) == 0) {
             cb.type = canto__tls_cb_name(type);

@@ -266,3 +266,12 @@ void canto__stream_sm_timeout(canto__stream *s)
     if (s->sm_on && s->sm_r_at && s->now >= s->sm_r_at)
         canto__stream_sm_request(s);
 }
+
+void canto__stream_sm_want_ack(canto__stream *s, uint64_t now)
+{
+    /* Someone waits for a confirmation: ask soon, still batching what is
+     * sent in the same moment. */
+    uint64_t due = now + (s->sm_ack_ms < 20 ? s->sm_ack_ms : 20);
+    if (s->sm_on && canto__sm_unacked(s->sm) && (!s->sm_r_at || due < s->sm_r_at))
+        s->sm_r_at = due;
+}

@@ -34,7 +34,7 @@
  * announce it (XEP-0440); Prosody 0.12 only knows tls-unique and answers
  * <malformed-request/>. While this is 1, those logins are expected to fail
  * and are reported as XFAIL; set it to 0 once the library is fixed. */
-#define KNOWN_BUG_TLS12_PLUS 1
+#define KNOWN_BUG_TLS12_PLUS 0
 
 /* Deadlines only matter when something hangs; valgrind makes everything
  * slow, so they are generous. */
