@@ -28,9 +28,23 @@ static void report(canto_client *c, uint64_t token, int status)
         c->delivery_fn(c->delivery_ud, c, token, status);
 }
 
+/* What the byte limit counts: unacknowledged stanzas and unsent output. */
+static size_t queued_bytes(canto_client *c)
+{
+    size_t bytes = c->sm ? canto__sm_unacked_bytes(c->sm) : 0;
+    if (c->stream) {
+        const char *d;
+        bytes += canto__stream_out(c->stream, &d);
+    }
+    return bytes;
+}
+
 static void maybe_drain(canto_client *c)
 {
-    if (!c->want_drain || canto_client_queued(c) > c->max_q_stanzas / 2)
+    /* Room for half of either limit again, so that a full queue does not
+     * bounce between full and drained with every acknowledged stanza. */
+    if (!c->want_drain || canto_client_queued(c) > c->max_q_stanzas / 2 ||
+        queued_bytes(c) > c->max_q_bytes / 2)
         return;
     c->want_drain = 0;
     if (c->drain_fn)
@@ -97,12 +111,7 @@ size_t canto_client_queued(const canto_client *c)
 
 int canto__client_queue_check(canto_client *c)
 {
-    size_t bytes = c->sm ? canto__sm_unacked_bytes(c->sm) : 0;
-    if (c->stream) {
-        const char *d;
-        bytes += canto__stream_out(c->stream, &d);
-    }
-    if (canto_client_queued(c) >= c->max_q_stanzas || bytes >= c->max_q_bytes) {
+    if (canto_client_queued(c) >= c->max_q_stanzas || queued_bytes(c) >= c->max_q_bytes) {
         c->want_drain = 1;
         return CANTO_EQUEUEFULL;
     }
@@ -116,10 +125,20 @@ void canto__client_output_drained(canto_client *c)
 
 /* --- sending while a resumable session waits for its connection ------------ */
 
+/* A stream management session that a reconnection may resume. */
+static int session_resumable(const canto_client *c)
+{
+    return c->sm && canto__sm_id(c->sm) && !c->user_closing;
+}
+
 int canto__client_can_queue_offline(const canto_client *c)
 {
-    return c->sm && canto__sm_id(c->sm) && c->state != CANTO_CLIENT_DISCONNECTED &&
-           c->state != CANTO_CLIENT_DISCONNECTING && !c->user_closing;
+    if (!session_resumable(c))
+        return 0;
+    /* Waiting for the backoff timer is part of reconnecting, although the
+     * state reads DISCONNECTED (with will_reconnect) meanwhile. */
+    return c->state == CANTO_CLIENT_CONNECTING || c->state == CANTO_CLIENT_NEGOTIATING ||
+           (c->state == CANTO_CLIENT_DISCONNECTED && c->waiting_reconnect);
 }
 
 int canto__client_queue_offline(canto_client *c, const canto_stanza *st, uint64_t token)
@@ -219,10 +238,16 @@ void canto__client_session_lost_queue(canto_client *c)
                 canto_stanza_set_attr(d, "from", canto_jid_str(canto_client_jid(c)));
             }
         }
-        if (resend)
+        if (resend) {
             rc = canto__client_send_token(c, st, token);
-        else if (rc == 0)
+            /* The new connection broke while the leftovers went out: the
+             * rest wait for the new session's resumption, counted on it as
+             * if sent while reconnecting, instead of being given up. */
+            if (rc == CANTO_ENOTCONN && !c->freed && session_resumable(c))
+                rc = canto__client_queue_offline(c, st, token);
+        } else if (rc == 0) {
             rc = CANTO_ECLOSED;
+        }
         canto_stanza_free(st);
         if (rc)
             report(c, token, rc == CANTO_ECLOSED ? CANTO_ECLOSED : rc);
