@@ -233,6 +233,21 @@ static int open_stream(canto_client *c, const canto__connect_result *res)
     return 0;
 }
 
+/* An attempt failed before a stream began. A reconnection keeps trying with
+ * backoff (the server may be restarting, the network coming back), as after
+ * a lost stream; a first connection reports the failure. */
+static void attempt_failed(canto_client *c, int err, const char *detail)
+{
+    canto__stream_end end = {err, CANTO_STREAM_COND_NONE, 0, NULL, NULL, NULL, detail};
+    if (canto__client_should_reconnect(c, &end)) {
+        report_lost(c, err, NULL, detail, 1);
+        if (!c->freed && c->state == CANTO_CLIENT_DISCONNECTED && !c->user_closing)
+            canto__client_schedule_reconnect(c);
+        return;
+    }
+    report_disconnected(c, err, NULL, detail);
+}
+
 static void on_plan(void *ud, int err, const canto__connect_result *res, const char *reason)
 {
     canto_client *c = ud;
@@ -252,7 +267,7 @@ static void on_plan(void *ud, int err, const canto__connect_result *res, const c
                  reason ? reason : canto_strerror(err));
         canto__connect_plan_free(c->plan);
         c->plan = NULL;
-        report_disconnected(c, err, NULL, detail);
+        attempt_failed(c, err, detail);
         canto__client_leave(c);
         return;
     }
@@ -265,7 +280,7 @@ static void on_plan(void *ud, int err, const canto__connect_result *res, const c
             canto__client_io_attach(c, res->fd);
         }
         canto__client_teardown(c);
-        report_disconnected(c, rc, NULL, "could not set up the stream");
+        attempt_failed(c, rc, "could not set up the stream");
     }
     canto__client_leave(c);
 }
