@@ -45,6 +45,21 @@
 #   prosody.sh stop DIR
 #       Stops the instances started for DIR, by the PIDs in their pid files
 #       (nothing else), and waits for them.
+#   prosody.sh stop-main DIR
+#   prosody.sh start-main DIR
+#       Stop only the main instance started for DIR (as stop does), or start
+#       it again with the same configuration, accounts and ports, returning
+#       once it accepts connections: a server restart, which loses what
+#       Prosody keeps in memory (stream management sessions) but not what it
+#       stores (offline messages).
+#   CANTO_PROSODY_RELIABILITY=1 in the environment of start
+#       gives the main instance's host settings for the reliability tests:
+#       stream management sessions that survive a long outage and many
+#       unacknowledged stanzas (smacks_hibernation_time = 3600,
+#       smacks_max_queue_size = 100000), Client State Indication
+#       (mod_csi_simple, which offers urn:xmpp:csi:0), and
+#       prosody-modules/mod_canto_resume_fix.lua, a work-around for a
+#       Prosody 0.12 resumption bug (described there).
 #
 # CI: `apt-get install -y prosody gnutls-bin`. The package's own service
 # must not hold port 5222; these instances use other, free ports anyway. In
@@ -112,6 +127,22 @@ certificates = "$inst/no-certs"
 EOF
 }
 
+# Settings for CANTO_PROSODY_RELIABILITY=1 (see the top): global, then for
+# the host.
+reliability_global() {
+    [[ ${CANTO_PROSODY_RELIABILITY:-0} == 1 ]] || return 0
+    echo "plugin_paths = { \"$here/prosody-modules\" }"
+}
+
+reliability_settings() {
+    [[ ${CANTO_PROSODY_RELIABILITY:-0} == 1 ]] || return 0
+    cat <<EOF
+    modules_enabled = { "csi_simple"; "canto_resume_fix" }
+    smacks_hibernation_time = 3600
+    smacks_max_queue_size = 100000
+EOF
+}
+
 main_config() {
     local inst=$1 certs=$2 register_module= allow_registration=false
     if [[ ${CANTO_PROSODY_ALLOW_REGISTRATION:-0} == 1 ]]; then
@@ -119,6 +150,7 @@ main_config() {
         allow_registration=true
     fi
     common_config "$inst"
+    reliability_global
     cat <<EOF
 c2s_ports = { $STARTTLS_PORT }
 c2s_direct_tls_ports = { $DIRECT_TLS_PORT }
@@ -138,6 +170,7 @@ c2s_direct_tls_ssl = {
 
 VirtualHost "localhost"
     ssl = { certificate = "$certs/localhost.pem"; key = "$certs/localhost.key" }
+$(reliability_settings)
 
 Component "conference.localhost" "muc"
 Component "pubsub.localhost" "pubsub"
@@ -271,13 +304,40 @@ stop() {
     stop_instance "$DIR/plain"
 }
 
+stop_main() {
+    [[ -d $DIR ]] || return 0
+    DIR=$(cd "$DIR" && pwd)
+    stop_instance "$DIR/main"
+}
+
+start_main() {
+    DIR=$(cd "$DIR" && pwd)
+    local inst=$DIR/main port
+    [[ -f $inst/prosody.cfg.lua && -f $DIR/env ]] || die "nothing was started in $DIR"
+    [[ ! -s $inst/prosody.pid ]] || die "main is running (pid file $inst/prosody.pid)"
+    prosody --config "$inst/prosody.cfg.lua" -D >>"$inst/stdout.log" 2>&1 ||
+        die "main did not start again (see $inst)"
+    for _ in $(seq 1 100); do
+        [[ -s $inst/prosody.pid ]] && break
+        sleep 0.1
+    done
+    [[ -s $inst/prosody.pid ]] || die "main wrote no pid file (see $inst/error.log)"
+    while read -r port; do
+        wait_port "$port" || die "port $port not listening (see $inst/error.log)"
+    done < <(sed -n 's/^CANTO_PROSODY_\(STARTTLS\|DIRECT_TLS\)_PORT=//p' "$DIR/env")
+}
+
 case "${1:-}" in
 start | stop)
     DIR=${2:?usage: prosody.sh start|stop DIR}
     "$1"
     ;;
+stop-main | start-main)
+    DIR=${2:?usage: prosody.sh stop-main|start-main DIR}
+    "${1/-/_}"
+    ;;
 *)
-    echo "usage: prosody.sh start|stop DIR" >&2
+    echo "usage: prosody.sh start|stop|stop-main|start-main DIR" >&2
     exit 2
     ;;
 esac
