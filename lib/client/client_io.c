@@ -66,6 +66,13 @@ void canto__client_io_sync(canto_client *c)
         return;
     }
     rearm(c);
+    /* Without stream management the output buffer is the whole queue: once
+     * it has gone out, a sender refused with CANTO_EQUEUEFULL may go on. */
+    if (c->want_drain && c->stream && !canto__stream_sm_active(c->stream)) {
+        const char *d;
+        if (canto__stream_out(c->stream, &d) == 0)
+            canto__client_output_drained(c);
+    }
 }
 
 static void on_io(void *ud, int fd, unsigned events)

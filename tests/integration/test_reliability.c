@@ -79,7 +79,7 @@
  * exists but client_io.c does not call it after a flush), so with SM off a
  * client that got CANTO_EQUEUEFULL is never told it may send again. While
  * this is 1 the missing drain is reported as XFAIL; set it to 0 once fixed. */
-#define KNOWN_BUG_NO_SM_DRAIN 1
+#define KNOWN_BUG_NO_SM_DRAIN 0
 
 /* Waits only matter when something hangs. */
 #define WAIT_MS 30000u
