@@ -126,6 +126,13 @@ const char *canto__mdns_host(const canto__mdns *m); /* "host.local" as currently
  * instance name). */
 int canto__mdns_browse(canto__mdns *m, const char *type, uint64_t now);
 
+/* TTLs of the records this engine publishes: host A/AAAA and SRV (RFC 6762
+ * §10 recommends 120 s) and the others (PTR, TXT: 4500 s). The
+ * defaults are those; tests and short-lived peers use less so that a peer
+ * that dies without a goodbye disappears sooner. Applies to records
+ * published or announced afterwards. 0 keeps a value. */
+int canto__mdns_set_ttls(canto__mdns *m, uint32_t host_ttl, uint32_t other_ttl);
+
 /* Bound on cached records; beyond it the oldest are dropped (hostile floods). */
 #define CANTO__MDNS_MAX_CACHE 2048
 
