@@ -180,6 +180,7 @@ static void destroy(canto_client *c)
     canto__client_iq_cancel_all(c);
     c->depth--;
     canto__client_teardown(c);
+    canto__client_peer_free(c);
     canto__client_reliability_free(c);
     canto__resolver_free(c->resolver);
     canto__client_handlers_free(c);
@@ -369,10 +370,12 @@ static int add_origin_id(canto_stanza *msg)
 static int prepare(canto_client *c, const canto_stanza *stanza, canto_stanza **copy)
 {
     *copy = NULL;
-    if (c->filters.n == 0 && !needs_origin_id(stanza))
+    if (c->filters.n == 0 && !needs_origin_id(stanza) && !c->peer)
         return 0;
     /* The caller keeps its stanza untouched; filters work on a copy. */
     int rc = canto_stanza_copy(stanza, copy);
+    if (rc == 0 && c->peer)
+        rc = canto__client_peer_stamp_out(c, *copy);
     if (rc == 0 && needs_origin_id(*copy))
         rc = add_origin_id(*copy);
     if (rc == 0)

@@ -32,7 +32,10 @@ static void on_established(void *ud, const char *jid)
     canto_client *c = ud;
     c->depth++;
     canto_jid *bound = NULL;
-    if (jid && canto_jid_parse(NULL, jid, &bound) == 0) {
+    if (c->peer) {
+        /* Link-local: @p jid is the peer's name; ours stays as configured. */
+        canto__client_peer_established(c, jid);
+    } else if (jid && canto_jid_parse(NULL, jid, &bound) == 0) {
         canto_jid_free(c->bound);
         c->bound = bound;
     }
@@ -62,6 +65,11 @@ static void on_stanza(void *ud, canto_stanza *st)
 {
     canto_client *c = ud;
     c->depth++;
+    if (c->peer && canto__client_peer_stamp_in(c, st) != 0) {
+        canto_stanza_free(st); /* out of memory: better dropped than misattributed */
+        c->depth--;
+        return;
+    }
     canto__client_dispatch(c, st);
     canto_stanza_free(st);
     c->depth--;
@@ -93,6 +101,7 @@ static void on_trace(void *ud, int outgoing, const char *data, size_t len)
 /* --- connecting ---------------------------------------------------------- */
 
 static void on_plan(void *ud, int err, const canto__connect_result *res, const char *reason);
+static void client_stream_config(canto_client *c, int direct_tls, canto__stream_config *cfg);
 
 static void report_lost(canto_client *c, int error, const canto__stream_end *end,
                         const char *detail, int will_reconnect)
@@ -174,7 +183,7 @@ int canto__client_start(canto_client *c)
 {
     c->retrying = 0;
     canto__client_set_state(c, CANTO_CLIENT_CONNECTING, NULL);
-    int rc = make_plan(c);
+    int rc = c->peer ? canto__client_peer_start(c) : make_plan(c);
     if (rc) {
         canto__client_set_error(c, "could not start connecting: %s", canto_strerror(rc));
         c->state = CANTO_CLIENT_DISCONNECTED;
@@ -183,7 +192,30 @@ int canto__client_start(canto_client *c)
     return 0;
 }
 
-static int open_stream(canto_client *c, const canto__connect_result *res)
+int canto__client_open_stream(canto_client *c, int fd, int direct_tls)
+{
+    canto__stream_events ev = {on_established, on_stanza, on_closed, c->trace ? on_trace : NULL};
+    canto__stream_config cfg = {0};
+    if (c->peer) {
+        canto__client_peer_stream_config(c, &cfg);
+    } else {
+        client_stream_config(c, direct_tls, &cfg);
+    }
+    c->stream_done = 0;
+    int rc = canto__stream_new(&c->alloc, &c->log, &cfg, &ev, c, &c->stream);
+    if (rc)
+        return rc;
+    rc = canto__client_io_attach(c, fd);
+    if (rc)
+        return rc;
+    canto__client_set_state(c, CANTO_CLIENT_NEGOTIATING, NULL);
+    rc = canto__stream_start(c->stream, canto_loop_now(c->loop));
+    if (!c->freed)
+        canto__client_io_sync(c);
+    return 0;
+}
+
+static void client_stream_config(canto_client *c, int direct_tls, canto__stream_config *cfg_out)
 {
     canto__tls_config tc = CANTO__TLS_CONFIG_INIT;
     tc.domain = canto_jid_domain_ascii(c->jid); /* never the SRV target or redirect host */
@@ -192,7 +224,7 @@ static int open_stream(canto_client *c, const canto__connect_result *res)
     tc.ctx = c->tls_ctx;
     tc.cert_file = c->cert_file;
     tc.key_file = c->key_file;
-    tc.alpn = res->direct_tls ? "xmpp-client" : NULL;
+    tc.alpn = direct_tls ? "xmpp-client" : NULL;
     c->tls_config = tc;
 
     canto__sasl_config sc = {0};
@@ -212,31 +244,19 @@ static int open_stream(canto_client *c, const canto__connect_result *res)
     cfg.preauth = c->preauth;
     cfg.sm = c->preauth ? NULL : c->sm;
     cfg.tls = c->tls == CANTO_TLS_INSECURE_PLAINTEXT ? CANTO__TLS_NONE
-              : res->direct_tls                      ? CANTO__TLS_DIRECT
+              : direct_tls                           ? CANTO__TLS_DIRECT
                                                      : CANTO__TLS_STARTTLS;
     cfg.tls_config = &c->tls_config;
     cfg.sasl_config = &c->sasl_config;
     cfg.max_stanza_bytes = c->max_stanza_bytes;
     cfg.keepalive_ms = c->keepalive_ms;
-    canto__stream_events ev = {on_established, on_stanza, on_closed, c->trace ? on_trace : NULL};
-    c->stream_done = 0;
-    int rc = canto__stream_new(&c->alloc, &c->log, &cfg, &ev, c, &c->stream);
-    if (rc)
-        return rc;
-    rc = canto__client_io_attach(c, res->fd);
-    if (rc)
-        return rc;
-    canto__client_set_state(c, CANTO_CLIENT_NEGOTIATING, NULL);
-    rc = canto__stream_start(c->stream, canto_loop_now(c->loop));
-    if (!c->freed)
-        canto__client_io_sync(c);
-    return 0;
+    *cfg_out = cfg;
 }
 
 /* An attempt failed before a stream began. A reconnection keeps trying with
  * backoff (the server may be restarting, the network coming back), as after
  * a lost stream; a first connection reports the failure. */
-static void attempt_failed(canto_client *c, int err, const char *detail)
+void canto__client_attempt_failed(canto_client *c, int err, const char *detail)
 {
     canto__stream_end end = {err, CANTO_STREAM_COND_NONE, 0, NULL, NULL, NULL, detail};
     if (canto__client_should_reconnect(c, &end)) {
@@ -267,20 +287,20 @@ static void on_plan(void *ud, int err, const canto__connect_result *res, const c
                  reason ? reason : canto_strerror(err));
         canto__connect_plan_free(c->plan);
         c->plan = NULL;
-        attempt_failed(c, err, detail);
+        canto__client_attempt_failed(c, err, detail);
         canto__client_leave(c);
         return;
     }
     canto__logf(&c->log, CANTO_LOG_INFO, "client", "connected to %s port %u%s", res->host,
                 (unsigned)res->port, res->direct_tls ? " (Direct TLS)" : "");
-    int rc = open_stream(c, res);
+    int rc = canto__client_open_stream(c, res->fd, res->direct_tls);
     if (rc && !c->freed) {
         if (c->fd < 0) {
             /* The fd was never attached: it is still ours to close. */
             canto__client_io_attach(c, res->fd);
         }
         canto__client_teardown(c);
-        attempt_failed(c, rc, "could not set up the stream");
+        canto__client_attempt_failed(c, rc, "could not set up the stream");
     }
     canto__client_leave(c);
 }
@@ -295,6 +315,8 @@ void canto__client_teardown(canto_client *c)
     c->stream_done = 0;
     canto__connect_plan_free(c->plan);
     c->plan = NULL;
+    if (c->peer)
+        canto__client_peer_teardown(c);
 }
 
 /* Failures that belong to one server (another may do better) as opposed to the

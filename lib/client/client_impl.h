@@ -128,6 +128,10 @@ struct canto_client {
     canto__iq *iqs; /* pending requests, newest first */
     unsigned next_iq_handle;
 
+    /* Link-local session (XEP-0174, client_peer.c): set for the clients a
+     * canto_linklocal makes; NULL/0 for server connections. */
+    struct canto__peer_link *peer;
+
     int depth; /* nesting of entries from the loop */
     int freed; /* canto_client_free() was called while depth > 0 */
 };
@@ -150,6 +154,25 @@ int canto__client_start(canto_client *c);
 void canto__client_teardown(canto_client *c);
 /* The stream ended (stream_done is set): reconnect elsewhere or report. */
 void canto__client_stream_over(canto_client *c);
+
+/* client_peer.c */
+/* Start a link-local session's connection (initiator). */
+int canto__client_peer_start(canto_client *c);
+/* The stream set-up for a link-local session. */
+void canto__client_peer_stream_config(canto_client *c, canto__stream_config *cfg);
+/* The peer told its name in its stream header (receiver) or we knew it. */
+void canto__client_peer_established(canto_client *c, const char *peer);
+/* Stamp our name as `from` on outgoing stanzas, the peer's on incoming. */
+int canto__client_peer_stamp_out(canto_client *c, canto_stanza *st);
+int canto__client_peer_stamp_in(canto_client *c, canto_stanza *st);
+void canto__client_peer_teardown(canto_client *c);
+void canto__client_peer_free(canto_client *c);
+
+/* client_connect.c */
+/* Begin the XMPP stream on the connected socket @p fd (now the client's). */
+int canto__client_open_stream(canto_client *c, int fd, int direct_tls);
+/* No stream came about (connect failed, set-up failed): report or retry. */
+void canto__client_attempt_failed(canto_client *c, int err, const char *detail);
 
 /* client_io.c */
 int canto__client_io_attach(canto_client *c, int fd);
