@@ -8,7 +8,8 @@
 #       Starts two instances and returns once both accept connections:
 #         main   host "localhost": c2s with STARTTLS required, c2s Direct
 #                TLS (XEP-0368, ALPN "xmpp-client" accepted), users alice/bob/carol, components
-#                conference.localhost (MUC) and pubsub.localhost, stream
+#                conference.localhost (MUC) and pubsub.localhost (where
+#                alice is admin, so that she may create nodes), stream
 #                management (smacks), authentication "internal_plain"
 #                (offers SCRAM-SHA-1, SCRAM-SHA-256, PLAIN; -PLUS variants
 #                only over TLS 1.2, as tls-unique).
@@ -174,6 +175,10 @@ $(reliability_settings)
 
 Component "conference.localhost" "muc"
 Component "pubsub.localhost" "pubsub"
+    -- Prosody's pubsub component lets only admins create nodes. Scoped to
+    -- this component so that alice stays an ordinary user (and not the owner
+    -- of every room) everywhere else.
+    admins = { "alice@localhost" }
 EOF
 }
 
