@@ -18,10 +18,12 @@
  * them). Invitations are the exception: they come from rooms not joined yet.
  *
  * After a reconnect that started a new session (canto_client_session_is_new())
- * every room is joined again (without history) and the outcome reported as
- * CANTO_MUC_EV_REJOINED. With canto_muc_set_self_ping(), XEP-0410 self-pings
- * to our own occupant JID detect that the room forgot us (error
- * not-acceptable or item-not-found) and join again.
+ * every room is joined again, asking for no history (maxstanzas 0: what was
+ * said before the reconnect was already delivered), and the outcome reported
+ * as CANTO_MUC_EV_REJOINED. With canto_muc_set_self_ping(), XEP-0410
+ * self-pings to our own occupant JID detect that the room forgot us and join
+ * again the same way (see canto_muc_set_self_ping() for which answers mean
+ * that).
  *
  * Threads: a canto_muc is used only from the thread that runs its client's
  * loop; callbacks are called on that thread, from inside the loop's dispatch.
@@ -165,7 +167,9 @@ typedef enum canto_muc_event_type {
      *  occupants already there are reported too, before our own presence;
      *  canto_muc_room_joined() is 0 for those. */
     CANTO_MUC_EV_OCCUPANT_JOINED = 1,
-    CANTO_MUC_EV_OCCUPANT_LEFT,    /**< occupant: left (codes may say 321, 322, 332) */
+    /** occupant: left (codes may say 321, 322, 332); its status is the
+     *  text of the unavailable presence, if any. */
+    CANTO_MUC_EV_OCCUPANT_LEFT,
     CANTO_MUC_EV_OCCUPANT_CHANGED, /**< occupant: role, affiliation, show or status changed */
     CANTO_MUC_EV_NICK_CHANGED,     /**< occupant (old nick), new_nick: status 303 */
     CANTO_MUC_EV_KICKED,           /**< occupant: kicked (307); actor, reason */
@@ -178,6 +182,10 @@ typedef enum canto_muc_event_type {
     CANTO_MUC_EV_LEFT_ROOM,        /**< we are out of the room (left, kicked, destroyed...) */
     CANTO_MUC_EV_DESTROYED,        /**< the room was destroyed; reason, alt_room */
     CANTO_MUC_EV_REJOINED,         /**< automatic rejoin finished; join */
+    /** codes: a message from the room itself with status codes and no body,
+     *  e.g. 104 (configuration changed), 170/171 (logging on/off), 172/173
+     *  (non-anonymous/semi-anonymous), 174 (fully anonymous). */
+    CANTO_MUC_EV_ROOM_STATUS,
 } canto_muc_event_type;
 
 /** One event; everything is borrowed and valid during the callback only. */
@@ -255,7 +263,13 @@ CANTO_EXPORT int canto_muc_set_callback(canto_muc *muc, canto_muc_event_fn fn, v
 
 /**
  * Self-ping (XEP-0410) every joined room every @p interval_ms (0: off,
- * the default); on not-acceptable or item-not-found, join again.
+ * the default). A result, or the errors service-unavailable and
+ * feature-not-implemented (our own client answered without knowing pings),
+ * mean we are still in the room; remote-server-not-found and
+ * remote-server-timeout say nothing (the room's server is unreachable; the
+ * next ping tries again); no answer within @p interval_ms, or any other
+ * error (not-acceptable, item-not-found...), means the room forgot us: the
+ * room is joined again without history, reported as CANTO_MUC_EV_REJOINED.
  * @return 0, CANTO_EINVAL, CANTO_ENOMEM.
  */
 CANTO_EXPORT int canto_muc_set_self_ping(canto_muc *muc, uint32_t interval_ms);
@@ -360,6 +374,14 @@ CANTO_EXPORT int canto_muc_ban(canto_muc *muc, const char *room_jid, const char 
 CANTO_EXPORT int canto_muc_get_list(canto_muc *muc, const char *room_jid,
                                     canto_muc_affiliation affiliation, canto_muc_reply_fn fn,
                                     void *user_data);
+/**
+ * Get the occupants with @p role (moderators, participants, visitors), as a
+ * moderator may (XEP-0045 §8.5, §8.8): reply items with nick, role and, when
+ * the room shows it, jid. CANTO_MUC_ROLE_NONE is refused (CANTO_EINVAL):
+ * occupants without a role are not in the room.
+ */
+CANTO_EXPORT int canto_muc_get_role_list(canto_muc *muc, const char *room_jid, canto_muc_role role,
+                                         canto_muc_reply_fn fn, void *user_data);
 /** Accept the default configuration of a room we created (empty submit form). */
 CANTO_EXPORT int canto_muc_create_instant(canto_muc *muc, const char *room_jid,
                                           canto_muc_reply_fn fn, void *user_data);

@@ -28,6 +28,9 @@ typedef struct env {
     int last_created;
     char last_nick[64], last_body[256], last_from[128], last_room[128], last_actor[64];
     int last_delayed, last_self, last_direct;
+    char last_occ_status[64];
+    unsigned last_codes[8];
+    size_t last_ncodes;
     canto_iq_outcome last_outcome;
     size_t last_nitems;
     char last_item[128];
@@ -50,6 +53,11 @@ static void on_event(void *ud, canto_muc *muc, const canto_muc_event *ev)
     e->last_delayed = ev->delayed;
     e->last_self = ev->self;
     e->last_direct = ev->direct;
+    snprintf(e->last_occ_status, sizeof(e->last_occ_status), "%s",
+             ev->occupant && ev->occupant->status ? ev->occupant->status : "");
+    e->last_ncodes = ev->ncodes < 8 ? ev->ncodes : 8;
+    for (size_t i = 0; i < e->last_ncodes; i++)
+        e->last_codes[i] = ev->codes[i];
     if (ev->join)
         e->last_status = ev->join->status;
 }
@@ -587,6 +595,156 @@ static int test_rejoin_and_self_ping(void)
     return 0;
 }
 
+/* Answer the next self-ping with an error @p cond (NULL: a result, or no
+ * answer at all when @p cond is "timeout"); @return 1 if one came. */
+static int answer_ping(env *e, const char *cond)
+{
+    canto_stanza *iq = fake_server_next(e->fs, e->loop, WAIT);
+    int ok = iq && strcmp(canto_stanza_name(iq), "iq") == 0 &&
+             canto_stanza_child(iq, "ping", "urn:xmpp:ping") != NULL;
+    if (ok && !cond)
+        fake_server_send(e->fs, "<iq type='result' id='%s' from='" ROOM "/me'/>",
+                         canto_stanza_attr(iq, "id"));
+    else if (ok && strcmp(cond, "timeout") != 0)
+        fake_server_send(e->fs,
+                         "<iq type='error' id='%s' from='" ROOM "/me'><error type='cancel'>"
+                         "<%s xmlns='" CANTO_NS_STANZAS "'/></error></iq>",
+                         canto_stanza_attr(iq, "id"), cond);
+    canto_stanza_free(iq);
+    return ok;
+}
+
+/* XEP-0410 §3.2: which self-ping answers mean we are still joined (the next
+ * thing sent is another ping) and which mean the room forgot us (the next
+ * thing sent is a join presence without history), timeouts included. */
+static int test_self_ping_answers(void)
+{
+    env e;
+    REQUIRE(env_open(&e) == 0);
+    REQUIRE(join_room(&e, NULL, "<status code='110'/>") == 0);
+    CHECK_INT(canto_muc_set_self_ping(e.muc, 50), 0);
+    static const char *const stay[] = {NULL, "service-unavailable", "feature-not-implemented",
+                                       "remote-server-not-found", "remote-server-timeout"};
+    for (size_t i = 0; i < sizeof(stay) / sizeof(*stay); i++)
+        CHECK(answer_ping(&e, stay[i]));
+    CHECK(answer_ping(&e, NULL)); /* still pinging: no join presence came in between */
+    CHECK_INT(e.events[CANTO_MUC_EV_REJOINED], 0);
+
+    static const char *const gone[] = {"not-acceptable", "item-not-found", "timeout",
+                                       "internal-server-error"};
+    for (size_t i = 0; i < sizeof(gone) / sizeof(*gone); i++) {
+        CHECK(answer_ping(&e, gone[i]));
+        canto_stanza *p = fake_server_next(e.fs, e.loop, WAIT);
+        CHECK(p && strcmp(canto_stanza_name(p), "presence") == 0);
+        CHECK_STR(p ? canto_stanza_attr(p, "to") : NULL, ROOM "/me");
+        CHECK_STR(canto_stanza_attr(canto_stanza_find(p, "x/history"), "maxstanzas"), "0");
+        canto_stanza_free(p);
+        CHECK(!canto_muc_room_joined(canto_muc_find_room(e.muc, ROOM)));
+        fake_server_send(e.fs, "<presence from='" ROOM "/alice'><x xmlns='" CANTO_NS_MUC_USER
+                               "'><item role='moderator'/></x></presence>"
+                               "<presence from='" ROOM "/me'><x xmlns='" CANTO_NS_MUC_USER "'>"
+                               "<item role='participant'/><status code='110'/></x></presence>");
+        REQUIRE(sync(&e) == 0);
+        CHECK_INT(e.events[CANTO_MUC_EV_REJOINED], (int)i + 1);
+        CHECK_INT(e.last_status, CANTO_MUC_JOIN_OK);
+        canto_muc_room *r = canto_muc_find_room(e.muc, ROOM);
+        CHECK(canto_muc_room_joined(r));
+        CHECK_INT(canto_muc_room_occupant_count(r), 2);
+    }
+    CHECK_INT(canto_muc_set_self_ping(e.muc, 0), 0);
+    env_close(&e);
+    return 0;
+}
+
+/* The role lists (moderators, participants) of muc#admin. */
+static int test_role_list(void)
+{
+    env e;
+    REQUIRE(env_open(&e) == 0);
+    REQUIRE(join_room(&e, NULL, "<status code='110'/>") == 0);
+    CHECK_INT(canto_muc_get_role_list(e.muc, ROOM, CANTO_MUC_ROLE_NONE, on_reply, &e),
+              CANTO_EINVAL);
+    CHECK_INT(canto_muc_get_role_list(e.muc, ROOM, (canto_muc_role)7, on_reply, &e), CANTO_EINVAL);
+    CHECK_INT(canto_muc_get_role_list(e.muc, "no room", CANTO_MUC_ROLE_MODERATOR, on_reply, &e),
+              CANTO_EINVAL);
+    CHECK_INT(canto_muc_get_role_list(e.muc, ROOM, CANTO_MUC_ROLE_MODERATOR, on_reply, &e), 0);
+    canto_stanza *iq = fake_server_next_named(e.fs, e.loop, "iq", "get", WAIT);
+    REQUIRE(iq);
+    CHECK_STR(canto_stanza_attr(iq, "to"), ROOM);
+    canto_stanza *item = canto_stanza_find(iq, "{" CANTO_NS_MUC_ADMIN "}query/item");
+    CHECK_STR(canto_stanza_attr(item, "role"), "moderator");
+    CHECK(canto_stanza_attr(item, "affiliation") == NULL);
+    fake_server_send(e.fs,
+                     "<iq type='result' id='%s' from='" ROOM "'><query xmlns='" CANTO_NS_MUC_ADMIN
+                     "'><item role='moderator' affiliation='owner' nick='alice' "
+                     "jid='alice@localhost/a'/><item role='bogus' nick='x'/></query></iq>",
+                     canto_stanza_attr(iq, "id"));
+    canto_stanza_free(iq);
+    REQUIRE(sync(&e) == 0);
+    CHECK_INT(e.replies, 1);
+    CHECK_INT(e.last_outcome, CANTO_IQ_RESULT);
+    CHECK_INT(e.last_nitems, 2);
+    CHECK_STR(e.last_item, "alice@localhost/a");
+
+    CHECK_INT(canto_muc_get_role_list(e.muc, ROOM, CANTO_MUC_ROLE_PARTICIPANT, on_reply, &e), 0);
+    iq = fake_server_next_named(e.fs, e.loop, "iq", "get", WAIT);
+    REQUIRE(iq);
+    item = canto_stanza_find(iq, "{" CANTO_NS_MUC_ADMIN "}query/item");
+    CHECK_STR(canto_stanza_attr(item, "role"), "participant");
+    fake_server_send(e.fs,
+                     "<iq type='error' id='%s' from='" ROOM "'><error type='auth'>"
+                     "<forbidden xmlns='" CANTO_NS_STANZAS "'/></error></iq>",
+                     canto_stanza_attr(iq, "id"));
+    canto_stanza_free(iq);
+    REQUIRE(sync(&e) == 0);
+    CHECK_INT(e.replies, 2);
+    CHECK_INT(e.last_outcome, CANTO_IQ_ERROR);
+    CHECK_INT(e.last_nitems, 0);
+    env_close(&e);
+    return 0;
+}
+
+/* Status-code notices from the room itself (configuration changes), and the
+ * status text of an occupant that leaves. */
+static int test_room_status_and_leave_text(void)
+{
+    env e;
+    REQUIRE(env_open(&e) == 0);
+    REQUIRE(join_room(&e, NULL, "<status code='110'/>") == 0);
+    fake_server_send(e.fs, "<message type='groupchat' from='" ROOM "'><x xmlns='" CANTO_NS_MUC_USER
+                           "'><status code='104'/><status code='172'/><status code='x'/>"
+                           "<status/><status code='9999'/></x></message>");
+    REQUIRE(sync(&e) == 0);
+    CHECK_INT(e.events[CANTO_MUC_EV_ROOM_STATUS], 1);
+    CHECK_INT(e.last_ncodes, 2);
+    CHECK_INT(e.last_codes[0], 104);
+    CHECK_INT(e.last_codes[1], 172);
+    CHECK_STR(e.last_room, ROOM);
+    /* No codes, or from an occupant, or from another room: no notice. */
+    fake_server_send(e.fs,
+                     "<message type='groupchat' from='" ROOM "'><x xmlns='" CANTO_NS_MUC_USER
+                     "'/></message>"
+                     "<message type='groupchat' from='" ROOM "/alice'><x xmlns='" CANTO_NS_MUC_USER
+                     "'><status code='104'/></x></message>"
+                     "<message type='groupchat' from='other@conference.localhost'>"
+                     "<x xmlns='" CANTO_NS_MUC_USER "'><status code='104'/></x></message>");
+    REQUIRE(sync(&e) == 0);
+    CHECK_INT(e.events[CANTO_MUC_EV_ROOM_STATUS], 1);
+    CHECK_INT(e.events[CANTO_MUC_EV_MESSAGE], 0);
+    CHECK_INT(e.app_messages, 1); /* only the other room's message is passed on */
+
+    fake_server_send(e.fs, "<presence type='unavailable' from='" ROOM "/alice'>"
+                           "<status>gone fishing</status><x xmlns='" CANTO_NS_MUC_USER "'>"
+                           "<item affiliation='owner' role='none'/></x></presence>");
+    REQUIRE(sync(&e) == 0);
+    CHECK_INT(e.events[CANTO_MUC_EV_OCCUPANT_LEFT], 1);
+    CHECK_STR(e.last_nick, "alice");
+    CHECK_STR(e.last_occ_status, "gone fishing");
+    CHECK_INT(canto_muc_room_occupant_count(canto_muc_find_room(e.muc, ROOM)), 1);
+    env_close(&e);
+    return 0;
+}
+
 /* Freeing the plugin inside its own callback. */
 static void free_in_cb(void *ud, canto_muc *muc, const canto_muc_event *ev)
 {
@@ -622,6 +780,9 @@ int main(void)
     RUN(test_admin_owner);
     RUN(test_invitations);
     RUN(test_rejoin_and_self_ping);
+    RUN(test_self_ping_answers);
+    RUN(test_role_list);
+    RUN(test_room_status_and_leave_text);
     RUN(test_free_in_callback);
     return CHECK_DONE();
 }

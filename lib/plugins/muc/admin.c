@@ -1,5 +1,6 @@
-/* Requests to a room: roles and affiliations (muc#admin), their lists, and
- * the owner's configuration and destruction (muc#owner). */
+/* Requests to a room: roles and affiliations (muc#admin), their lists (by
+ * affiliation or by role), and the owner's configuration and destruction
+ * (muc#owner). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +26,6 @@ static void unlink_req(canto_muc *m, req *q)
     }
 }
 
-/* Join again (new session, or self-ping found us gone): occupants are
- * forgotten; a join that fails now is reported and the room forgotten. */
 static void on_answer(void *ud, canto_client *client, const canto_iq_response *resp)
 {
     req *q = ud;
@@ -223,6 +222,22 @@ int canto_muc_get_list(canto_muc *muc, const char *room_jid, canto_muc_affiliati
     else
         rc = admin_item(muc, room, "get", NULL, NULL, "affiliation",
                         canto_muc_affiliation_name(affiliation), NULL, REQ_LIST, fn, user_data);
+    free(room);
+    return rc;
+}
+
+int canto_muc_get_role_list(canto_muc *muc, const char *room_jid, canto_muc_role role,
+                            canto_muc_reply_fn fn, void *user_data)
+{
+    char *room;
+    int rc = canto__muc_room_arg(muc, room_jid, &room);
+    if (rc != 0)
+        return rc;
+    if (role == CANTO_MUC_ROLE_NONE || !canto_muc_role_name(role))
+        rc = CANTO_EINVAL;
+    else
+        rc = admin_item(muc, room, "get", NULL, NULL, "role", canto_muc_role_name(role), NULL,
+                        REQ_LIST, fn, user_data);
     free(room);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* Room messages: groupchat messages (history marked as delayed), subject
- * changes, private messages from occupants; and sending them. */
+ * changes, the room's status-code notices, private messages from occupants;
+ * and sending them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,18 @@ int canto__muc_on_message(void *ud, canto_client *client, canto_stanza *st)
             ev.occupant = o ? &o->pub : NULL;
             ev.self = o && o->pub.self;
             canto__muc_emit(m, &ev);
+        } else if (!nick) {
+            /* From the room itself, without a body: a notice of a
+             * configuration change told by status codes only. */
+            canto_stanza *x = canto_stanza_child(st, "x", CANTO_NS_MUC_USER);
+            unsigned codes[CANTO__MUC_MAX_CODES];
+            size_t ncodes = canto__muc_parse_codes(x, codes);
+            if (ncodes) {
+                canto__muc_init_event(&ev, CANTO_MUC_EV_ROOM_STATUS, r, st);
+                ev.codes = codes;
+                ev.ncodes = ncodes;
+                canto__muc_emit(m, &ev);
+            }
         }
     } else if (nick && body &&
                (!type || strcmp(type, "chat") == 0 || strcmp(type, "normal") == 0)) {

@@ -95,6 +95,10 @@ static void room_presence(canto_muc *m, canto_muc_room *r, const char *nick, can
         const char *reason =
             item ? canto_stanza_child_text(item, "reason", CANTO_NS_MUC_USER) : NULL;
         if (o) {
+            /* The parting words ride on the unavailable presence: show them
+             * as the occupant's last status. */
+            canto__muc_set_str(&o->status, canto_stanza_child_text(st, "status", NULL));
+            canto__muc_occ_sync(o);
             canto_muc_event_type t = canto__muc_has_code(codes, ncodes, 301) ? CANTO_MUC_EV_BANNED
                                      : canto__muc_has_code(codes, ncodes, 307)
                                          ? CANTO_MUC_EV_KICKED

@@ -8,6 +8,10 @@
 
 #include "muc_impl.h"
 
+/* Join again (new session, or self-ping found us gone): occupants are
+ * forgotten, since the room sends them all again (XEP-0045 asks it to for a
+ * join presence even from an occupant it still has); a join that fails now
+ * is reported and the room forgotten. */
 void canto__muc_rejoin_room(canto_muc *m, canto_muc_room *r)
 {
     canto__muc_room_clear(r);
@@ -18,16 +22,40 @@ void canto__muc_rejoin_room(canto_muc *m, canto_muc_room *r)
     (void)canto__muc_send_join(m, r, r->was_joined);
 }
 
+/* XEP-0410 §3.2: what an answer to a self-ping says about us. */
+static int ping_says_gone(const canto_iq_response *resp)
+{
+    if (resp->outcome == CANTO_IQ_TIMEOUT)
+        return 1;
+    if (resp->outcome != CANTO_IQ_ERROR)
+        return 0;
+    switch (resp->error.condition) {
+    case CANTO_COND_SERVICE_UNAVAILABLE:
+    case CANTO_COND_FEATURE_NOT_IMPLEMENTED:
+        /* The room passed the ping on to our client, which does not answer
+         * pings: we are there. */
+        return 0;
+    case CANTO_COND_REMOTE_SERVER_NOT_FOUND:
+    case CANTO_COND_REMOTE_SERVER_TIMEOUT:
+        /* The room's server is out of reach: joining again would not get
+         * through either; the next ping asks again. */
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 void canto__muc_on_ping_answer(canto_muc *m, req *q, const canto_iq_response *resp)
 {
     canto_muc_room *r = canto__muc_find_room(m, q->room);
     if (!r)
         return;
     r->ping_inflight = 0;
-    if (resp->outcome != CANTO_IQ_ERROR || r->state != ROOM_JOINED)
+    /* A nick change or a rejoin while the ping was out makes its answer
+     * stale; CANCELED means the connection ended, which on_state handles. */
+    if (r->state != ROOM_JOINED || resp->outcome == CANTO_IQ_CANCELED)
         return;
-    if (resp->error.condition == CANTO_COND_NOT_ACCEPTABLE ||
-        resp->error.condition == CANTO_COND_ITEM_NOT_FOUND)
+    if (ping_says_gone(resp))
         canto__muc_rejoin_room(m, r);
 }
 
