@@ -219,6 +219,42 @@ CANTO_EXPORT int canto_loop_add_timer(canto_loop *loop, uint32_t delay_ms, canto
  */
 CANTO_EXPORT int canto_loop_cancel_timer(canto_loop *loop, unsigned id);
 
+/**
+ * A watched fd is ready. @p events is a mix of CANTO_IO_IN, CANTO_IO_OUT and
+ * CANTO_IO_ERR. Called on the loop's thread from inside its dispatch; it may
+ * change or remove any watch (its own included), add timers and free the
+ * loop.
+ */
+typedef void (*canto_loop_fd_fn)(void *user_data, canto_loop *loop, int fd, unsigned events);
+
+/**
+ * Watch an fd of the application's (standard input, a pipe, another socket)
+ * on the same loop that drives Canto's objects, so a program on the built-in
+ * loop needs no loop of its own. Level-triggered: the callback comes again
+ * while the condition holds. On an external loop the watch reaches the
+ * application's hooks like Canto's own.
+ *
+ * Threads: the loop's thread only. Ownership: the fd stays the caller's;
+ * remove the watch before closing it. Watches left when the loop is freed
+ * are removed then.
+ * @param events CANTO_IO_IN and/or CANTO_IO_OUT.
+ * @param id receives the watch's id (never 0) for canto_loop_modify_fd()
+ *        and canto_loop_remove_fd(); may be NULL.
+ * @return 0, CANTO_EINVAL (NULL, negative fd, fd already watched by this
+ *         loop, unknown event bits), CANTO_EIO (the loop refused the fd, e.g.
+ *         a regular file under epoll), CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_loop_add_fd(canto_loop *loop, int fd, unsigned events, canto_loop_fd_fn fn,
+                                   void *user_data, unsigned *id);
+
+/** Change what a watch waits for (0: nothing, keep it registered).
+ *  @return 0, CANTO_EINVAL, CANTO_ENOTFOUND, CANTO_EIO. */
+CANTO_EXPORT int canto_loop_modify_fd(canto_loop *loop, unsigned id, unsigned events);
+
+/** Stop watching: no callback for it afterwards, also not one already due in
+ *  the current round. @return 0, CANTO_EINVAL, CANTO_ENOTFOUND. */
+CANTO_EXPORT int canto_loop_remove_fd(canto_loop *loop, unsigned id);
+
 CANTO_END_DECLS
 
 #endif

@@ -101,6 +101,7 @@ int canto_loop_new(const canto_loop_options *opts, canto_loop **out)
 
 void canto__loop_destroy(canto_loop *loop)
 {
+    canto__loop_pwatches_clear(loop);
     canto__loop_watches_clear(loop);
     canto__loop_timers_clear(loop);
     canto__loop_ptimers_clear(loop);

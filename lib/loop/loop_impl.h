@@ -39,6 +39,7 @@ typedef struct canto__ready {
 
 /* A public timer (canto_loop_add_timer), see timer_public.c. */
 typedef struct canto__ptimer canto__ptimer;
+typedef struct canto__pwatch canto__pwatch;
 
 struct canto_loop {
     canto__alloc alloc;
@@ -84,6 +85,10 @@ struct canto_loop {
     canto__ptimer *ptimers;
     unsigned next_ptimer_id;
 
+    /* Public fd watches (watch_public.c), most recent first. */
+    canto__pwatch *pwatches;
+    unsigned next_pwatch_id;
+
     int depth;        /* > 0 while callbacks are being dispatched */
     int in_hook;      /* > 0 while an external hook runs */
     int stop;         /* canto_loop_stop() was called during canto_loop_run() */
@@ -128,5 +133,8 @@ void canto__loop_timers_clear(canto_loop *loop);
  * without telling the hooks, and counted them in its warning). */
 void canto__loop_ptimers_clear(canto_loop *loop);
 void canto__loop_attachments_clear(canto_loop *loop);
+/* watch_public.c: free the records of public watches left at loop teardown,
+ * before canto__loop_watches_clear() (which would warn about each). */
+void canto__loop_pwatches_clear(canto_loop *loop);
 
 #endif
