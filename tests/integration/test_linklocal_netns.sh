@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Serverless chat (XEP-0174) end to end: two canto-linklocal peers in two
+# network namespaces joined by a veth pair (tests/servers/netns.sh, link-local
+# addresses only). Both namespaces share the machine's host name, so one of
+# the two must also rename its mDNS host name. Checked:
+#   1  each sees the other appear, with nick and status
+#   2  messages go both ways (a stream each way, or one stream both ways)
+#   3  a status change is seen
+#   4  a peer that quits is gone at once (goodbye)
+#   5  a peer killed with SIGKILL is gone once its records expire
+#   6  a message to a peer that is not there is refused with a reason
+# Needs root and iproute2: exits 77 (skip) without them unless
+# CANTO_REQUIRE_NETNS=1 (then it fails).
+#
+# usage: test_linklocal_netns.sh CANTO_LINKLOCAL SERVERS_DIR
+set -uo pipefail
+
+LL=${1:?usage: test_linklocal_netns.sh CANTO_LINKLOCAL SERVERS_DIR}
+SERVERS=${2:?usage: test_linklocal_netns.sh CANTO_LINKLOCAL SERVERS_DIR}
+NETNS=$SERVERS/netns.sh
+# Under valgrind in CI (CANTO_TOOLS_WRAPPER), like the other tool tests.
+WRAP=${CANTO_TOOLS_WRAPPER:-}
+
+"$NETNS" check || exit $?
+
+A=cll-a-$$
+B=cll-b-$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/canto-ll.XXXXXX")
+H=$(hostname)
+H=${H%%.*}
+declare -A PID IN
+FAILED=0
+
+cleanup() {
+    local name
+    for name in "${!PID[@]}"; do
+        kill -9 "${PID[$name]}" 2>/dev/null
+    done
+    wait 2>/dev/null
+    "$NETNS" down "$A" "$B"
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+"$NETNS" up "$A" "$B" || exit 1
+
+# peer NAME NAMESPACE ARGS...: canto-linklocal in the background, reading
+# commands from a FIFO that say NAME LINE writes to.
+peer() {
+    local name=$1 ns=$2 fd
+    shift 2
+    mkfifo "$TMP/$name.in"
+    # shellcheck disable=SC2086
+    "$NETNS" exec "$ns" $WRAP "$LL" "$@" <"$TMP/$name.in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    PID[$name]=$!
+    exec {fd}>"$TMP/$name.in"
+    IN[$name]=$fd
+}
+
+say() {
+    printf '%s\n' "$2" >&"${IN[$1]}"
+}
+
+show() {
+    echo "--- $1 stdout:"
+    cat "$TMP/$1.out"
+    echo "--- $1 stderr (last 30 lines):"
+    tail -n 30 "$TMP/$1.err"
+}
+
+fail() {
+    echo "FAIL: $*"
+    FAILED=$((FAILED + 1))
+}
+
+# expect NAME FIXED-LINE SECONDS: wait for exactly that line on NAME's stdout.
+expect() {
+    local name=$1 line=$2 secs=$3 t=0
+    while ((t < secs * 10)); do
+        if grep -qxF -- "$line" "$TMP/$name.out"; then
+            echo "ok: $name: $line"
+            return 0
+        fi
+        sleep 0.1
+        t=$((t + 1))
+    done
+    fail "$name did not print '$line' within ${secs}s"
+    show "$name"
+    return 1
+}
+
+# stop NAME [SIGNAL]: end it (closing its input first for a clean quit).
+stop() {
+    local name=$1 sig=${2:-}
+    if [[ -n $sig ]]; then
+        kill "-$sig" "${PID[$name]}" 2>/dev/null
+    else
+        exec {IN[$name]}>&-
+    fi
+    wait "${PID[$name]}" 2>/dev/null
+    local rc=$?
+    unset "PID[$name]"
+    return $rc
+}
+
+echo "== 1: alice in $A and bob in $B find each other"
+peer alice "$A" --name alice --nick Alice -v
+peer bob "$B" --name bob --nick Bob --ttl 3 -v
+expect alice "+ bob@$H Bob avail" 20
+expect bob "+ alice@$H Alice avail" 20
+
+echo "== 2: messages both ways"
+say alice "bob@$H: hello bob"
+expect bob "alice@$H	hello bob" 10
+say bob "alice@$H: hi alice, got it"
+expect alice "bob@$H	hi alice, got it" 10
+say alice "bob@$H: second message"
+expect bob "alice@$H	second message" 10
+
+echo "== 3: bob changes status"
+say bob "/status away gone fishing"
+expect alice "+ bob@$H Bob away" 10
+
+echo "== 4: bob quits cleanly: alice sees the goodbye at once"
+stop bob || fail "bob exited with status $?"
+expect alice "- bob@$H" 5
+
+echo "== 6: a message to bob now is refused"
+say alice "bob@$H: are you there?"
+t=0
+until grep -q "could not send to bob@$H" "$TMP/alice.err" || ((t > 50)); do
+    sleep 0.1
+    t=$((t + 1))
+done
+grep -q "could not send to bob@$H" "$TMP/alice.err" && echo "ok: refused" ||
+    fail "alice did not refuse a message to a peer that left"
+
+echo "== 5: carol (TTL 3 s) killed with SIGKILL: gone after expiry"
+peer carol "$B" --name carol --ttl 3
+expect alice "+ carol@$H - avail" 20
+say carol "alice@$H: before I vanish"
+expect alice "carol@$H	before I vanish" 10
+stop carol KILL
+expect alice "- carol@$H" 20
+
+echo "== alice is still fine"
+if ! kill -0 "${PID[alice]}" 2>/dev/null; then
+    fail "alice exited early"
+    show alice
+fi
+stop alice || fail "alice exited with status $?"
+if grep -q "ERROR\|AddressSanitizer\|runtime error" "$TMP/alice.err" "$TMP/bob.err" "$TMP/carol.err"; then
+    fail "errors in the logs"
+    grep -n "ERROR\|AddressSanitizer\|runtime error" "$TMP"/*.err | head -20
+fi
+
+if ((FAILED)); then
+    echo "$FAILED check(s) failed"
+    exit 1
+fi
+echo "all link-local checks passed"
