@@ -47,7 +47,7 @@ typedef struct canto__mdns_addr {
  * 224.0.0.251 and/or ff02::fb, per `family`), or unicast to dest. */
 typedef struct canto__mdns_dest {
     unsigned ifindex;
-    int family;                    /* AF_INET or AF_INET6 */
+    int family;                      /* AF_INET or AF_INET6 */
     const canto__mdns_addr *unicast; /* NULL: multicast */
 } canto__mdns_dest;
 
@@ -78,14 +78,17 @@ typedef struct canto__mdns_events {
      * (which differs from the requested one after a conflict). */
     void (*published)(void *ud, unsigned handle, const char *instance);
     /* Publishing: the instance (or the host) name was taken; the engine is
-     * probing @p new_name now. host is 1 for the host name. */
+     * probing @p new_name now. host is 1 for the host name; @p new_name is
+     * then "<host>-N.local" as canto__mdns_host() gives it (handle 0).
+     * Events run from inside engine calls: they may publish, withdraw,
+     * update and browse, but must not free the engine nor feed it input. */
     void (*renamed)(void *ud, unsigned handle, int host, const char *new_name);
 } canto__mdns_events;
 
 /* One interface the engine talks on, with the host's addresses on it. */
 typedef struct canto__mdns_iface {
     unsigned ifindex;
-    int has_v4, has_v6; /* multicast sockets of that family are open on it */
+    int has_v4, has_v6;        /* multicast sockets of that family are open on it */
     canto__mdns_addr addrs[8]; /* the host's own addresses on this interface */
     size_t naddrs;
 } canto__mdns_iface;
@@ -97,7 +100,9 @@ int canto__mdns_new(const canto__alloc *alloc, const canto__log *log, const char
 void canto__mdns_free(canto__mdns *m, uint64_t now);
 
 /* Replace the interface list (on start and when addresses change). Records
- * of removed interfaces are forgotten; new ones get probed/queried. */
+ * of removed interfaces are forgotten; new ones get probed/queried. At most
+ * 16 interfaces (CANTO_ETOOBIG) of at most 8 addresses each (CANTO_EINVAL);
+ * the same list again changes nothing. */
 int canto__mdns_set_ifaces(canto__mdns *m, const canto__mdns_iface *ifs, size_t n, uint64_t now);
 
 /* A received packet. Packets whose source is not on-link for @p src->ifindex
@@ -135,5 +140,14 @@ int canto__mdns_set_ttls(canto__mdns *m, uint32_t host_ttl, uint32_t other_ttl);
 
 /* Bound on cached records; beyond it the oldest are dropped (hostile floods). */
 #define CANTO__MDNS_MAX_CACHE 2048
+
+/* Records in the browser's cache (tests check the bound). */
+size_t canto__mdns_cache_size(const canto__mdns *m);
+
+/* The engine hears its own multicast packets as another host would (default
+ * on), so own services are browsed and own probes recognised whether or not
+ * the sockets loop multicast back. A driver whose sockets do loop back may
+ * switch this off; hearing a packet twice is harmless either way. */
+void canto__mdns_set_loopback(canto__mdns *m, int on);
 
 #endif
