@@ -32,7 +32,7 @@ enum {
     CANTO__MDNS_T_ANY = 255,
 };
 #define CANTO__MDNS_CLASS_IN 1
-#define CANTO__MDNS_CACHE_FLUSH 0x8000u /* top bit of a record's class */
+#define CANTO__MDNS_CACHE_FLUSH 0x8000u  /* top bit of a record's class */
 #define CANTO__MDNS_UNICAST_RESP 0x8000u /* top bit of a question's class */
 
 typedef enum canto__mdns_section {
@@ -54,9 +54,9 @@ typedef struct canto__mdns_rr {
     canto__mdns_section section;
     char name[CANTO__MDNS_NAME_MAX];
     uint16_t type;
-    uint16_t rclass;  /* without the top bit */
-    int cache_flush;  /* record: top class bit */
-    int unicast;      /* question: QU bit */
+    uint16_t rclass; /* without the top bit */
+    int cache_flush; /* record: top class bit */
+    int unicast;     /* question: QU bit */
     uint32_t ttl;
     union {
         char target[CANTO__MDNS_NAME_MAX]; /* PTR */
