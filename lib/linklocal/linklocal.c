@@ -183,7 +183,7 @@ int canto__ll_leave(canto_linklocal *ll)
 static void on_published(void *ud, unsigned handle, const char *instance)
 {
     canto_linklocal *ll = ud;
-    if (handle != ll->handle)
+    if (handle != ll->handle || !instance)
         return;
     int changed = !ll->published || strcmp(ll->published, instance) != 0;
     canto__dealloc(&ll->alloc, ll->published);
