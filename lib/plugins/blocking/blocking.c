@@ -7,6 +7,8 @@
 #include <canto/error.h>
 #include <canto/jid.h>
 
+#include "plugins/common/push.h"
+
 enum kind { GET, BLOCK, UNBLOCK };
 
 typedef struct pending {
@@ -178,26 +180,12 @@ static void leave(canto_blocking *b)
 
 /* --- pushes --------------------------------------------------------------- */
 
-/* A push counts only from the account itself (RFC 6120: no `from`
- * means the server, speaking for the account). */
-static int from_account(canto_client *client, const char *from)
-{
-    if (!from)
-        return 1;
-    canto_jid *f;
-    if (canto_jid_parse(NULL, from, &f) != 0)
-        return 0;
-    int ok = canto_jid_is_bare(f) && canto_jid_bare_equal(f, canto_client_jid(client));
-    canto_jid_free(f);
-    return ok;
-}
-
 static int on_push(void *ud, canto_client *client, canto_stanza *st)
 {
     canto_blocking *b = ud;
     const char *from = canto_stanza_attr(st, "from");
     const char *id = canto_stanza_attr(st, "id");
-    if (!from_account(client, from) || !id)
+    if (!canto__push_from_account(client, from) || !id)
         return 0;
     const canto_stanza *el = canto_stanza_first_element(st);
     int blocked;
@@ -209,13 +197,9 @@ static int on_push(void *ud, canto_client *client, canto_stanza *st)
         return 0;
     char **jids;
     size_t n;
-    canto_stanza *reply;
     if (read_items(el, &jids, &n) != 0)
         return 0; /* out of memory: the default error answer goes out */
-    if (canto_stanza_new_iq(NULL, "result", from, id, &reply) == 0) {
-        canto_client_send(client, reply);
-        canto_stanza_free(reply);
-    }
+    canto__push_answer(client, from, id);
     /* A block naming nobody valid changes nothing (and an unblock of nobody
      * valid is not an unblock-all unless it named nobody at all). */
     int all = !blocked && !canto_stanza_child(el, "item", CANTO_NS_BLOCKING);

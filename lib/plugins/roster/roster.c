@@ -8,6 +8,8 @@
 #include <canto/error.h>
 #include <canto/memory.h>
 
+#include "plugins/common/push.h"
+
 #define NS_ROSTERVER "urn:xmpp:features:rosterver"
 
 struct canto_roster_item {
@@ -390,25 +392,12 @@ static void send_error(canto_client *client, const canto_stanza *st, canto_error
     canto_stanza_free(reply);
 }
 
-/* RFC 6121 §2.1.6: a push counts only without `from` or from our bare JID. */
-static int push_from_ok(canto_client *client, const char *from)
-{
-    if (!from)
-        return 1;
-    canto_jid *f;
-    if (canto_jid_parse(NULL, from, &f) != 0)
-        return 0;
-    int ok = canto_jid_is_bare(f) && canto_jid_bare_equal(f, canto_client_jid(client));
-    canto_jid_free(f);
-    return ok;
-}
-
 static int on_push(void *ud, canto_client *client, canto_stanza *st)
 {
     canto_roster *r = ud;
     if (r->freed)
         return 0;
-    if (!push_from_ok(client, canto_stanza_attr(st, "from"))) {
+    if (!canto__push_from_account(client, canto_stanza_attr(st, "from"))) {
         send_error(client, st, CANTO_ERROR_CANCEL, CANTO_COND_SERVICE_UNAVAILABLE);
         return 1;
     }
@@ -426,11 +415,7 @@ static int on_push(void *ud, canto_client *client, canto_stanza *st)
     if (ver && *ver)
         set_version(r, ver);
     /* Answer first: the change callback may free the client. */
-    canto_stanza *res;
-    if (canto_stanza_new_iq(NULL, "result", NULL, canto_stanza_attr(st, "id"), &res) == 0) {
-        canto_client_send(client, res);
-        canto_stanza_free(res);
-    }
+    canto__push_answer(client, NULL, canto_stanza_attr(st, "id"));
     enter(r);
     apply_push(r, it);
     leave(r);

@@ -3,31 +3,19 @@
  * so that each plugin builds on its own. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include <canto/error.h>
-#include <canto/jid.h>
 #include <canto/time.h>
+
+#include "plugins/common/iq_query.h"
 
 #define MS_PER_DAY 86400000LL
 #define MS_LIMIT 1000000000000000LL
 
-typedef struct pending {
-    struct pending *next;
-    canto_time *t;
-    unsigned handle;
-    char *jid;
-    canto_time_fn fn;
-    void *ud;
-} pending;
-
 struct canto_time {
-    canto_client *client;
-    unsigned handler_id;
+    canto__iq_query iq;
     int tzo; /* CANTO_TIME_TZO_LOCAL or minutes */
-    pending *requests;
-    int depth, freed;
 };
 
 /* --- calendar (proleptic Gregorian, see delay.c) -------------------------- */
@@ -134,27 +122,14 @@ static int parse_datetime(const char *p, int64_t *utc_ms)
 
 /* --- answering ------------------------------------------------------------ */
 
-static int add_text_child(canto_stanza *parent, const char *name, const char *text)
-{
-    canto_stanza *c;
-    int rc = canto_stanza_add_child(parent, name, NULL, &c);
-    if (rc == 0)
-        rc = canto_stanza_set_text(c, text);
-    return rc;
-}
-
 int canto_time_make_reply(const canto_stanza *req, int64_t utc_ms, int tzo_minutes,
                           canto_stanza **out)
 {
     if (!out)
         return CANTO_EINVAL;
     *out = NULL;
-    if (!req || !canto_stanza_is(req, "iq", NULL) || tzo_minutes <= -24 * 60 ||
-        tzo_minutes >= 24 * 60 || utc_ms <= -MS_LIMIT || utc_ms >= MS_LIMIT)
-        return CANTO_EINVAL;
-    const char *type = canto_stanza_attr(req, "type");
-    const char *id = canto_stanza_attr(req, "id");
-    if (!type || strcmp(type, "get") != 0 || !id || !canto_stanza_child(req, "time", CANTO_NS_TIME))
+    if (!req || tzo_minutes <= -24 * 60 || tzo_minutes >= 24 * 60 || utc_ms <= -MS_LIMIT ||
+        utc_ms >= MS_LIMIT)
         return CANTO_EINVAL;
     /* Whole seconds, floored also before 1970. */
     int64_t days = utc_ms / MS_PER_DAY, rem = utc_ms % MS_PER_DAY;
@@ -172,14 +147,12 @@ int canto_time_make_reply(const canto_stanza *req, int64_t utc_ms, int tzo_minut
     int a = tzo_minutes < 0 ? -tzo_minutes : tzo_minutes;
     snprintf(tzo, sizeof(tzo), "%c%02d:%02d", tzo_minutes < 0 ? '-' : '+', a / 60, a % 60);
     canto_stanza *reply, *time_el;
-    int rc = canto_stanza_new_iq(NULL, "result", canto_stanza_attr(req, "from"), id, &reply);
+    int rc = canto__iq_query_new_reply(req, "time", CANTO_NS_TIME, &reply, &time_el);
     if (rc)
         return rc;
-    rc = canto_stanza_add_child(reply, "time", CANTO_NS_TIME, &time_el);
+    rc = canto__iq_query_add_text(time_el, "tzo", tzo);
     if (rc == 0)
-        rc = add_text_child(time_el, "tzo", tzo);
-    if (rc == 0)
-        rc = add_text_child(time_el, "utc", utc);
+        rc = canto__iq_query_add_text(time_el, "utc", utc);
     if (rc) {
         canto_stanza_free(reply);
         return rc;
@@ -247,42 +220,16 @@ int canto_time_parse(const canto_stanza *result, canto_time_info *info)
 
 /* --- querying ------------------------------------------------------------- */
 
-static void destroy(canto_time *t)
+static void destroy(void *owner)
 {
-    free(t);
+    free(owner);
 }
 
-static void enter(canto_time *t)
-{
-    t->depth++;
-}
-
-static void leave(canto_time *t)
-{
-    if (--t->depth == 0 && t->freed)
-        destroy(t);
-}
-
-static void unlink_request(canto_time *t, pending *q)
-{
-    for (pending **pp = &t->requests; *pp; pp = &(*pp)->next) {
-        if (*pp == q) {
-            *pp = q->next;
-            return;
-        }
-    }
-}
-
-static void request_free(pending *q)
-{
-    free(q->jid);
-    free(q);
-}
-
-static void report(canto_time *t, pending *q, const canto_iq_response *resp)
+static void report(void *owner, canto__iq_query_cb fn, void *ud, const char *jid,
+                   const canto_iq_response *resp)
 {
     canto_time_result r = {
-        CANTO_TIME_RESULT_VERSION, CANTO_IQ_CANCELED, NULL, CANTO_TIME_INFO_INIT, 0, q->jid, NULL};
+        CANTO_TIME_RESULT_VERSION, CANTO_IQ_CANCELED, NULL, CANTO_TIME_INFO_INIT, 0, jid, NULL};
     if (resp) {
         r.outcome = resp->outcome;
         r.stanza = resp->stanza;
@@ -291,77 +238,22 @@ static void report(canto_time *t, pending *q, const canto_iq_response *resp)
         else if (resp->outcome == CANTO_IQ_RESULT)
             r.parse_error = canto_time_parse(resp->stanza, &r.info);
     }
-    q->fn(q->ud, t, &r);
-}
-
-static void on_answer(void *ud, canto_client *client, const canto_iq_response *resp)
-{
-    pending *q = ud;
-    canto_time *t = q->t;
-    (void)client;
-    unlink_request(t, q);
-    enter(t);
-    if (!t->freed)
-        report(t, q, resp);
-    request_free(q);
-    leave(t);
+    ((canto_time_fn)fn)(ud, owner, &r);
 }
 
 int canto_time_query(canto_time *t, const char *jid, uint32_t timeout_ms, canto_time_fn fn,
                      void *ud, unsigned *handle)
 {
-    if (!t || !jid || !fn || t->freed)
+    if (!t || !jid || !fn || t->iq.freed)
         return CANTO_EINVAL;
-    pending *q = calloc(1, sizeof(*q));
-    if (!q)
-        return CANTO_ENOMEM;
-    q->t = t;
-    q->fn = fn;
-    q->ud = ud;
-    canto_jid *j;
-    int rc = canto_jid_parse(NULL, jid, &j);
-    if (rc == 0) {
-        q->jid = strdup(canto_jid_str(j));
-        canto_jid_free(j);
-        if (!q->jid)
-            rc = CANTO_ENOMEM;
-    }
-    canto_stanza *iq = NULL;
-    if (rc == 0)
-        rc = canto_stanza_new(NULL, "iq", CANTO_NS_CLIENT, &iq);
-    if (rc == 0)
-        rc = canto_stanza_set_attr(iq, "type", "get");
-    if (rc == 0)
-        rc = canto_stanza_set_attr(iq, "to", q->jid);
-    if (rc == 0)
-        rc = canto_stanza_add_child(iq, "time", CANTO_NS_TIME, NULL);
-    if (rc == 0)
-        rc = canto_client_send_iq(t->client, iq, timeout_ms, on_answer, q, &q->handle);
-    canto_stanza_free(iq);
-    if (rc) {
-        request_free(q);
-        return rc;
-    }
-    q->next = t->requests;
-    t->requests = q;
-    if (handle)
-        *handle = q->handle;
-    return 0;
+    return canto__iq_query_send(&t->iq, jid, timeout_ms, (canto__iq_query_cb)fn, ud, handle);
 }
 
 int canto_time_cancel(canto_time *t, unsigned handle)
 {
     if (!t)
         return CANTO_EINVAL;
-    for (pending *q = t->requests; q; q = q->next) {
-        if (q->handle == handle) {
-            unlink_request(t, q);
-            canto_client_cancel_iq(t->client, q->handle);
-            request_free(q);
-            return 0;
-        }
-    }
-    return CANTO_ENOTFOUND;
+    return canto__iq_query_cancel(&t->iq, handle);
 }
 
 /* --- life cycle ----------------------------------------------------------- */
@@ -376,18 +268,9 @@ int canto_time_new(canto_client *client, canto_time **out)
     canto_time *t = calloc(1, sizeof(*t));
     if (!t)
         return CANTO_ENOMEM;
-    t->client = client;
     t->tzo = CANTO_TIME_TZO_LOCAL;
-    canto_handler_match m = CANTO_HANDLER_MATCH_INIT;
-    m.name = "iq";
-    m.type = "get";
-    m.ns = CANTO_NS_TIME;
-    int rc = canto_client_add_handler(client, &m, on_query, t, &t->handler_id);
-    if (rc == 0) {
-        rc = canto_client_add_feature(client, CANTO_NS_TIME);
-        if (rc)
-            canto_client_remove_handler(client, t->handler_id);
-    }
+    int rc =
+        canto__iq_query_init(&t->iq, client, "time", CANTO_NS_TIME, on_query, t, report, destroy);
     if (rc) {
         free(t);
         return rc;
@@ -398,20 +281,7 @@ int canto_time_new(canto_client *client, canto_time **out)
 
 void canto_time_free(canto_time *t)
 {
-    if (!t || t->freed)
+    if (!t || t->iq.freed)
         return;
-    t->freed = 1;
-    canto_client_remove_handler(t->client, t->handler_id);
-    canto_client_remove_feature(t->client, CANTO_NS_TIME);
-    enter(t);
-    pending *list = t->requests;
-    t->requests = NULL;
-    while (list) {
-        pending *q = list;
-        list = q->next;
-        canto_client_cancel_iq(t->client, q->handle);
-        report(t, q, NULL);
-        request_free(q);
-    }
-    leave(t);
+    canto__iq_query_free(&t->iq);
 }

@@ -4,56 +4,26 @@
 #include <string.h>
 
 #include <canto/error.h>
-#include <canto/jid.h>
 #include <canto/software_version.h>
 #include <canto/version.h>
 
-typedef struct pending {
-    struct pending *next;
-    canto_software_version *sv;
-    unsigned handle;
-    char *jid;
-    canto_software_version_fn fn;
-    void *ud;
-} pending;
+#include "plugins/common/iq_query.h"
 
 struct canto_software_version {
-    canto_client *client;
-    unsigned handler_id;
+    canto__iq_query iq;
     char *name, *ver, *os; /* NULL name/ver: the defaults */
-    pending *requests;
-    int depth, freed;
 };
 
-static void destroy(canto_software_version *sv)
+static void destroy(void *owner)
 {
+    canto_software_version *sv = owner;
     free(sv->name);
     free(sv->ver);
     free(sv->os);
     free(sv);
 }
 
-static void enter(canto_software_version *sv)
-{
-    sv->depth++;
-}
-
-static void leave(canto_software_version *sv)
-{
-    if (--sv->depth == 0 && sv->freed)
-        destroy(sv);
-}
-
 /* --- answering ------------------------------------------------------------ */
-
-static int add_text_child(canto_stanza *parent, const char *name, const char *text)
-{
-    canto_stanza *c;
-    int rc = canto_stanza_add_child(parent, name, NULL, &c);
-    if (rc == 0)
-        rc = canto_stanza_set_text(c, text);
-    return rc;
-}
 
 int canto_software_version_make_reply(const canto_software_version *sv, const canto_stanza *req,
                                       canto_stanza **out)
@@ -61,24 +31,17 @@ int canto_software_version_make_reply(const canto_software_version *sv, const ca
     if (!out)
         return CANTO_EINVAL;
     *out = NULL;
-    if (!sv || !req || !canto_stanza_is(req, "iq", NULL))
-        return CANTO_EINVAL;
-    const char *type = canto_stanza_attr(req, "type");
-    const char *id = canto_stanza_attr(req, "id");
-    if (!type || strcmp(type, "get") != 0 || !id ||
-        !canto_stanza_child(req, "query", CANTO_NS_SOFTWARE_VERSION))
+    if (!sv || !req)
         return CANTO_EINVAL;
     canto_stanza *reply, *query;
-    int rc = canto_stanza_new_iq(NULL, "result", canto_stanza_attr(req, "from"), id, &reply);
+    int rc = canto__iq_query_new_reply(req, "query", CANTO_NS_SOFTWARE_VERSION, &reply, &query);
     if (rc)
         return rc;
-    rc = canto_stanza_add_child(reply, "query", CANTO_NS_SOFTWARE_VERSION, &query);
+    rc = canto__iq_query_add_text(query, "name", sv->name ? sv->name : "Canto");
     if (rc == 0)
-        rc = add_text_child(query, "name", sv->name ? sv->name : "Canto");
-    if (rc == 0)
-        rc = add_text_child(query, "version", sv->ver ? sv->ver : canto_version());
+        rc = canto__iq_query_add_text(query, "version", sv->ver ? sv->ver : canto_version());
     if (rc == 0 && sv->os)
-        rc = add_text_child(query, "os", sv->os);
+        rc = canto__iq_query_add_text(query, "os", sv->os);
     if (rc) {
         canto_stanza_free(reply);
         return rc;
@@ -160,30 +123,15 @@ int canto_software_version_parse(const canto_stanza *result, canto_software_vers
 
 /* --- querying ------------------------------------------------------------- */
 
-static void unlink_request(canto_software_version *sv, pending *q)
-{
-    for (pending **pp = &sv->requests; *pp; pp = &(*pp)->next) {
-        if (*pp == q) {
-            *pp = q->next;
-            return;
-        }
-    }
-}
-
-static void request_free(pending *q)
-{
-    free(q->jid);
-    free(q);
-}
-
-static void report(canto_software_version *sv, pending *q, const canto_iq_response *resp)
+static void report(void *owner, canto__iq_query_cb fn, void *ud, const char *jid,
+                   const canto_iq_response *resp)
 {
     canto_software_version_result r = {CANTO_SOFTWARE_VERSION_RESULT_VERSION,
                                        CANTO_IQ_CANCELED,
                                        NULL,
                                        CANTO_SOFTWARE_VERSION_INFO_INIT,
                                        0,
-                                       q->jid,
+                                       jid,
                                        NULL};
     if (resp) {
         r.outcome = resp->outcome;
@@ -193,77 +141,22 @@ static void report(canto_software_version *sv, pending *q, const canto_iq_respon
         else if (resp->outcome == CANTO_IQ_RESULT)
             r.parse_error = canto_software_version_parse(resp->stanza, &r.info);
     }
-    q->fn(q->ud, sv, &r);
-}
-
-static void on_answer(void *ud, canto_client *client, const canto_iq_response *resp)
-{
-    pending *q = ud;
-    canto_software_version *sv = q->sv;
-    (void)client;
-    unlink_request(sv, q);
-    enter(sv);
-    if (!sv->freed)
-        report(sv, q, resp);
-    request_free(q);
-    leave(sv);
+    ((canto_software_version_fn)fn)(ud, owner, &r);
 }
 
 int canto_software_version_query(canto_software_version *sv, const char *jid, uint32_t timeout_ms,
                                  canto_software_version_fn fn, void *ud, unsigned *handle)
 {
-    if (!sv || !jid || !fn || sv->freed)
+    if (!sv || !jid || !fn || sv->iq.freed)
         return CANTO_EINVAL;
-    pending *q = calloc(1, sizeof(*q));
-    if (!q)
-        return CANTO_ENOMEM;
-    q->sv = sv;
-    q->fn = fn;
-    q->ud = ud;
-    canto_jid *j;
-    int rc = canto_jid_parse(NULL, jid, &j);
-    if (rc == 0) {
-        q->jid = strdup(canto_jid_str(j));
-        canto_jid_free(j);
-        if (!q->jid)
-            rc = CANTO_ENOMEM;
-    }
-    canto_stanza *iq = NULL;
-    if (rc == 0)
-        rc = canto_stanza_new(NULL, "iq", CANTO_NS_CLIENT, &iq);
-    if (rc == 0)
-        rc = canto_stanza_set_attr(iq, "type", "get");
-    if (rc == 0)
-        rc = canto_stanza_set_attr(iq, "to", q->jid);
-    if (rc == 0)
-        rc = canto_stanza_add_child(iq, "query", CANTO_NS_SOFTWARE_VERSION, NULL);
-    if (rc == 0)
-        rc = canto_client_send_iq(sv->client, iq, timeout_ms, on_answer, q, &q->handle);
-    canto_stanza_free(iq);
-    if (rc) {
-        request_free(q);
-        return rc;
-    }
-    q->next = sv->requests;
-    sv->requests = q;
-    if (handle)
-        *handle = q->handle;
-    return 0;
+    return canto__iq_query_send(&sv->iq, jid, timeout_ms, (canto__iq_query_cb)fn, ud, handle);
 }
 
 int canto_software_version_cancel(canto_software_version *sv, unsigned handle)
 {
     if (!sv)
         return CANTO_EINVAL;
-    for (pending *q = sv->requests; q; q = q->next) {
-        if (q->handle == handle) {
-            unlink_request(sv, q);
-            canto_client_cancel_iq(sv->client, q->handle);
-            request_free(q);
-            return 0;
-        }
-    }
-    return CANTO_ENOTFOUND;
+    return canto__iq_query_cancel(&sv->iq, handle);
 }
 
 /* --- life cycle ----------------------------------------------------------- */
@@ -278,17 +171,8 @@ int canto_software_version_new(canto_client *client, canto_software_version **ou
     canto_software_version *sv = calloc(1, sizeof(*sv));
     if (!sv)
         return CANTO_ENOMEM;
-    sv->client = client;
-    canto_handler_match m = CANTO_HANDLER_MATCH_INIT;
-    m.name = "iq";
-    m.type = "get";
-    m.ns = CANTO_NS_SOFTWARE_VERSION;
-    int rc = canto_client_add_handler(client, &m, on_query, sv, &sv->handler_id);
-    if (rc == 0) {
-        rc = canto_client_add_feature(client, CANTO_NS_SOFTWARE_VERSION);
-        if (rc)
-            canto_client_remove_handler(client, sv->handler_id);
-    }
+    int rc = canto__iq_query_init(&sv->iq, client, "query", CANTO_NS_SOFTWARE_VERSION, on_query, sv,
+                                  report, destroy);
     if (rc) {
         free(sv);
         return rc;
@@ -299,20 +183,7 @@ int canto_software_version_new(canto_client *client, canto_software_version **ou
 
 void canto_software_version_free(canto_software_version *sv)
 {
-    if (!sv || sv->freed)
+    if (!sv || sv->iq.freed)
         return;
-    sv->freed = 1;
-    canto_client_remove_handler(sv->client, sv->handler_id);
-    canto_client_remove_feature(sv->client, CANTO_NS_SOFTWARE_VERSION);
-    enter(sv);
-    pending *list = sv->requests;
-    sv->requests = NULL;
-    while (list) {
-        pending *q = list;
-        list = q->next;
-        canto_client_cancel_iq(sv->client, q->handle);
-        report(sv, q, NULL);
-        request_free(q);
-    }
-    leave(sv);
+    canto__iq_query_free(&sv->iq);
 }
