@@ -138,7 +138,7 @@ static int check_config(const canto__tls_config *cfg)
 {
     if (cfg->role != CANTO__TLS_CLIENT && cfg->role != CANTO__TLS_SERVER)
         return CANTO_EINVAL;
-    if (cfg->role == CANTO__TLS_CLIENT && !cfg->insecure_skip_verify &&
+    if (cfg->role == CANTO__TLS_CLIENT && !cfg->insecure_skip_verify && !cfg->link_local &&
         (!cfg->domain || !valid_reference(cfg->domain)))
         return CANTO_EINVAL;
     if (cfg->domain && !valid_reference(cfg->domain))
@@ -152,7 +152,7 @@ static int check_config(const canto__tls_config *cfg)
     if (cfg->alpn && (!*cfg->alpn || strlen(cfg->alpn) > 255))
         return CANTO_EINVAL;
     if (cfg->no_system_trust && !cfg->ca_file && !(cfg->ctx && cfg->ctx->trust) && !cfg->n_pins &&
-        !cfg->insecure_skip_verify && cfg->role == CANTO__TLS_CLIENT)
+        !cfg->insecure_skip_verify && !cfg->link_local && cfg->role == CANTO__TLS_CLIENT)
         return CANTO_EINVAL; /* nothing could ever be trusted */
     return 0;
 }
@@ -176,6 +176,7 @@ static int copy_config(canto__tls *tls, const canto__tls_config *cfg)
     tls->verify_fn = cfg->verify_fn;
     tls->verify_ud = cfg->verify_ud;
     tls->insecure = cfg->insecure_skip_verify;
+    tls->link_local = cfg->link_local;
     return 0;
 }
 

@@ -90,11 +90,18 @@ typedef struct canto__tls_config {
     /* TESTS ONLY: a GnuTLS priority string replacing the default
      * (TLS 1.3 + 1.2, medium profile). NULL: the default. */
     const char *priority_override;
+    /* Client role, XEP-0174 peer: no CA can vouch for a link-local name, so
+     * neither the chain nor the name is checked and @ref domain is optional
+     * (link-local names need not be ASCII). With pins, the peer's key must
+     * match one (then verify_fn may still accept); without pins any
+     * certificate is taken: encryption against passive eavesdroppers only,
+     * no protection from an active attacker on the link. */
+    int link_local;
 } canto__tls_config;
 
 #define CANTO__TLS_CONFIG_INIT                                                                     \
     {                                                                                              \
-        CANTO__TLS_CLIENT, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL     \
+        CANTO__TLS_CLIENT, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, 0  \
     }
 
 /* ------------------------------------------------------------------------ */

@@ -69,6 +69,7 @@ struct canto__tls {
     canto_cert_verify_fn verify_fn;
     void *verify_ud;
     int insecure;
+    int link_local;   /* XEP-0174 peer: pins only, see canto__tls_config */
     int cert_refused; /* the verify callback refused the peer's certificate */
 };
 

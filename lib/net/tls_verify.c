@@ -189,7 +189,7 @@ static int ask_application(canto__tls *tls, peer *p, unsigned status, const char
     f.version = CANTO_CERT_FAILURE_VERSION;
     f.status = status;
     f.reason = why;
-    f.domain = tls->domain;
+    f.domain = tls->domain ? tls->domain : "";
     f.subject = subject.data ? (const char *)subject.data : "";
     f.issuer = issuer.data ? (const char *)issuer.data : "";
     f.der = p->der[0].data;
@@ -201,6 +201,44 @@ static int ask_application(canto__tls *tls, peer *p, unsigned status, const char
     return accept;
 }
 
+/* XEP-0174 peers have no authority to vouch for their names: a pinned key
+ * is the only identity check there can be, and without one the session is
+ * still worth having against passive listeners. */
+static int verify_link_local(canto__tls *tls, gnutls_session_t session)
+{
+    if (!tls->n_pins) {
+        canto__logf(&tls->log, CANTO_LOG_INFO, AREA,
+                    "link-local peer's certificate taken unverified (no pin): encrypted, "
+                    "but the peer is not authenticated");
+        return 0;
+    }
+    peer p;
+    memset(&p, 0, sizeof(p));
+    const char *load_err = peer_load(session, &p);
+    int accepted = 0;
+    char why[256] = "";
+    if (load_err) {
+        snprintf(why, sizeof(why), "%s", load_err);
+    } else {
+        for (size_t i = 0; i < tls->n_pins && !accepted; i++)
+            accepted = memcmp(tls->pins[i].sha256, p.spki, CANTO_SHA256_LEN) == 0;
+        if (!accepted) {
+            snprintf(why, sizeof(why), "the peer's key matches none of the pinned keys");
+            if (tls->verify_fn && ask_application(tls, &p, CANTO_CERT_PIN_MISMATCH, why)) {
+                canto__logf(&tls->log, CANTO_LOG_WARN, AREA,
+                            "link-local peer's key accepted by the application despite: %s", why);
+                accepted = 1;
+            }
+        }
+    }
+    peer_clear(&p);
+    if (accepted)
+        return 0;
+    tls->cert_refused = 1;
+    canto__tls_fail_text(tls, "certificate of the link-local peer refused: %s", why);
+    return -1;
+}
+
 int canto__tls_verify_peer(gnutls_session_t session)
 {
     canto__tls *tls = gnutls_session_get_ptr(session);
@@ -209,6 +247,8 @@ int canto__tls_verify_peer(gnutls_session_t session)
                     "server certificate NOT verified (insecure_skip_verify)");
         return 0;
     }
+    if (tls->link_local)
+        return verify_link_local(tls, session);
     peer p;
     memset(&p, 0, sizeof(p));
     const char *load_err = peer_load(session, &p);

@@ -58,7 +58,23 @@ static void on_open(void *ud, const canto_stanza *hdr)
         canto__stream_send_header(s);
     const char *version = canto_stanza_attr(hdr, "version");
     if (s->link_local && !version) {
-        /* A pre-1.0 link-local peer sends no features (XEP-0174 §6). */
+        /* A pre-1.0 link-local peer sends no features (XEP-0174 §6), so it
+         * can neither see an offer of TLS nor make one. */
+        if (s->ll_tls == CANTO__LL_TLS_REQUIRE && !s->tls_up) {
+            canto_stream_condition pc = s->role == CANTO__STREAM_RECEIVER
+                                            ? CANTO_STREAM_COND_POLICY_VIOLATION
+                                            : CANTO_STREAM_COND_NONE;
+            canto__stream_end end = {
+                CANTO_ETLS,
+                pc,
+                0,
+                NULL,
+                NULL,
+                NULL,
+                "the peer's stream predates XMPP 1.0 and cannot do the TLS this stream requires"};
+            canto__stream_fail(s, CANTO_ETLS, pc, &end);
+            return;
+        }
         s->ph = PH_ESTABLISHED;
         s->step_deadline = UINT64_MAX;
         if (s->ev.established)
@@ -66,13 +82,7 @@ static void on_open(void *ud, const canto_stanza *hdr)
         return;
     }
     if (s->role == CANTO__STREAM_RECEIVER) {
-        /* No SASL, no bind, no STARTTLS offered: XEP-0174 streams are
-         * established as soon as features are sent. */
-        canto__stream_write(s, "<stream:features/>", 18);
-        s->ph = PH_ESTABLISHED;
-        s->step_deadline = UINT64_MAX;
-        if (s->ev.established)
-            s->ev.established(s->ud, s->bound_jid);
+        canto__stream_ll_features(s);
         return;
     }
     s->ph = PH_AWAIT_FEATURES;
@@ -140,6 +150,38 @@ static void on_error(void *ud, int code, const char *msg)
 
 /* --- life cycle ----------------------------------------------------------- */
 
+/* Link-local TLS settings become a session config of our own, so the caller
+ * need not keep anything alive and cannot get the verification wrong. */
+static int ll_tls_setup(canto__stream *s, const canto__stream_config *cfg)
+{
+    int failed = 0;
+    s->ll_tls = cfg->ll_tls;
+    s->ll_cert_file = dup_opt(&s->alloc, cfg->ll_cert_file, &failed);
+    s->ll_key_file = dup_opt(&s->alloc, cfg->ll_key_file, &failed);
+    if (cfg->ll_n_pins) {
+        s->ll_pins = canto__calloc(&s->alloc, cfg->ll_n_pins, sizeof(*s->ll_pins));
+        if (!s->ll_pins)
+            return -1;
+        memcpy(s->ll_pins, cfg->ll_pins, cfg->ll_n_pins * sizeof(*s->ll_pins));
+    }
+    if (failed)
+        return -1;
+    canto__tls_config tc = CANTO__TLS_CONFIG_INIT;
+    if (cfg->role == CANTO__STREAM_RECEIVER) {
+        tc.role = CANTO__TLS_SERVER;
+    } else {
+        tc.link_local = 1;
+        tc.no_system_trust = 1; /* no CA has a say, so none is loaded */
+        tc.pins = s->ll_pins;
+        tc.n_pins = cfg->ll_n_pins;
+    }
+    tc.cert_file = s->ll_cert_file;
+    tc.key_file = s->ll_key_file;
+    s->ll_tls_config = tc;
+    s->tls_config = &s->ll_tls_config;
+    return 0;
+}
+
 int canto__stream_new(const canto__alloc *alloc, const canto__log *log,
                       const canto__stream_config *cfg, const canto__stream_events *ev, void *ud,
                       canto__stream **out)
@@ -153,6 +195,14 @@ int canto__stream_new(const canto__alloc *alloc, const canto__log *log,
         return CANTO_EINVAL;
     if (!cfg->link_local && cfg->role == CANTO__STREAM_INITIATOR && !cfg->sasl_config)
         return CANTO_EINVAL;
+    if (cfg->link_local && cfg->ll_tls != CANTO__LL_TLS_OFF) {
+        if ((unsigned)cfg->ll_tls > CANTO__LL_TLS_REQUIRE || (cfg->ll_n_pins && !cfg->ll_pins) ||
+            !cfg->ll_cert_file != !cfg->ll_key_file)
+            return CANTO_EINVAL;
+        /* A receiver offering TLS has to be able to serve it. */
+        if (cfg->role == CANTO__STREAM_RECEIVER && !cfg->ll_cert_file)
+            return CANTO_EINVAL;
+    }
     canto__stream *s = canto__calloc(alloc, 1, sizeof(*s));
     if (!s)
         return CANTO_ENOMEM;
@@ -181,6 +231,8 @@ int canto__stream_new(const canto__alloc *alloc, const canto__log *log,
     s->domain = dup_opt(alloc, cfg->domain, &failed);
     s->from = dup_opt(alloc, cfg->from, &failed);
     s->resource = dup_opt(alloc, cfg->resource, &failed);
+    if (cfg->link_local && cfg->ll_tls != CANTO__LL_TLS_OFF && !failed && ll_tls_setup(s, cfg) != 0)
+        failed = 1;
     canto__reader_options ro = {cfg->max_stanza_bytes, 0, 0};
     canto__reader_events re = {on_open, on_element, on_close, on_error};
     if (failed || canto__reader_new(&s->alloc, &ro, &re, s, &s->reader) != 0) {
@@ -205,6 +257,9 @@ void canto__stream_free(canto__stream *s)
     canto__dealloc(&s->alloc, s->from);
     canto__dealloc(&s->alloc, s->resource);
     canto__dealloc(&s->alloc, s->bound_jid);
+    canto__dealloc(&s->alloc, s->ll_cert_file);
+    canto__dealloc(&s->alloc, s->ll_key_file);
+    canto__dealloc(&s->alloc, s->ll_pins);
     canto__dealloc(&s->alloc, s);
 }
 
@@ -244,15 +299,18 @@ int canto__stream_parse(canto__stream *s, const char *data, size_t len)
         data += used;
         len -= used;
         if (len > 0 && s->ph == PH_TLS_HANDSHAKE) {
-            /* Bytes after <proceed/> were sent in the clear after the server
-             * agreed to encrypt: an attacker's injection, never to be read. */
+            /* Bytes after <proceed/> (or, receiving, after <starttls/>) were
+             * sent in the clear once both sides had agreed to encrypt: an
+             * attacker's injection, never to be read. */
             canto__stream_end end = {CANTO_EPROTO,
                                      CANTO_STREAM_COND_NONE,
                                      0,
                                      NULL,
                                      NULL,
                                      NULL,
-                                     "plaintext data followed <proceed/>"};
+                                     s->role == CANTO__STREAM_RECEIVER
+                                         ? "plaintext data followed <starttls/>"
+                                         : "plaintext data followed <proceed/>"};
             canto__stream_fail(s, CANTO_EPROTO, CANTO_STREAM_COND_NONE, &end);
             return CANTO_EPROTO;
         }
@@ -513,6 +571,14 @@ void canto__stream_timeout(canto__stream *s, uint64_t now)
     if (!s || s->ended)
         return;
     s->now = now;
+    if (now >= s->step_deadline && s->ph == PH_LL_OFFERED && s->ll_tls != CANTO__LL_TLS_REQUIRE) {
+        /* An initiator that wanted TLS would have asked at once; a silent
+         * one is a plaintext peer with nothing to say yet, and should not
+         * keep our side from sending. */
+        canto__logf(s->log, CANTO_LOG_INFO, "stream", "the peer did not ask for TLS");
+        canto__stream_established_now(s);
+        return;
+    }
     if (now >= s->step_deadline) {
         int closing = s->ph == PH_CLOSING;
         canto__stream_end end = {closing ? 0 : CANTO_ETIMEDOUT,

@@ -9,6 +9,19 @@
  * Roles: the initiator opens the stream (client to server, or to a link-local
  * peer); the receiver answers one (a link-local peer connecting to us). With
  * `link_local` set, neither side does SASL or resource binding (XEP-0174).
+ *
+ * TLS between link-local peers (`ll_tls`) is STARTTLS as in RFC 6120 §5: the
+ * receiver lists <starttls/> in its first features, the initiator asks for
+ * it, both restart the stream inside TLS, and the receiver's second features
+ * are empty. What it protects against, honestly: no certificate authority
+ * vouches for link-local names, so by default the initiator takes whatever
+ * certificate the receiver shows. That stops passive eavesdroppers on the
+ * link, not an active attacker, who can answer the mDNS query or the TCP
+ * connection with a certificate of its own. Only a pin (`ll_pins`, the
+ * SHA-256 of the peer's SubjectPublicKeyInfo, learned out of band or on a
+ * first contact the user trusted) authenticates the peer. The receiver does
+ * not ask the initiator for a certificate: who connected stays unproven, as
+ * on any plaintext link-local stream.
  */
 #ifndef CANTO_STREAM_STREAM_H
 #define CANTO_STREAM_STREAM_H
@@ -18,6 +31,7 @@
 
 #include <canto/stanza.h>
 #include <canto/stream.h>
+#include <canto/tls.h>
 #include "base/alloc.h"
 #include "base/log.h"
 
@@ -36,6 +50,27 @@ typedef enum canto__stream_tls {
     CANTO__TLS_DIRECT = 1,   /* handshake before the stream header (XEP-0368) */
     CANTO__TLS_NONE = 2,     /* plaintext: only with the application's explicit consent */
 } canto__stream_tls;
+
+/* TLS on a link-local stream. The optional level reads as "offer" for a
+ * receiver and "use if offered" for an initiator, so one setting serves
+ * both ends of a peer-to-peer application. */
+typedef enum canto__stream_ll_tls {
+    /* Plaintext, as XEP-0174 peers mostly run. An initiator ignores an offer,
+     * but fails at once when the receiver marks TLS <required/>. */
+    CANTO__LL_TLS_OFF = 0,
+    CANTO__LL_TLS_OPTIONAL = 1,
+    /* Receiver: list <starttls/> (not required); a first element other than
+     * <starttls/>, or silence for negotiation_timeout_ms, means the initiator
+     * stays in plaintext. `established` waits for that choice. */
+    CANTO__LL_TLS_OFFER = CANTO__LL_TLS_OPTIONAL,
+    /* Initiator: STARTTLS when the receiver lists it, else plaintext. */
+    CANTO__LL_TLS_USE_IF_OFFERED = CANTO__LL_TLS_OPTIONAL,
+    /* Both roles: TLS or no stream. An initiator fails (CANTO_ETLS) when no
+     * <starttls/> is offered; a receiver marks it <required/> and answers a
+     * stanza sent before TLS with a policy-violation stream error. A pre-1.0
+     * peer (no features at all) fails too. */
+    CANTO__LL_TLS_REQUIRE = 2,
+} canto__stream_ll_tls;
 
 /* Why a stream ended, handed to the `closed` event. Strings are borrowed for
  * the duration of the call. */
@@ -85,6 +120,19 @@ typedef struct canto__stream_config {
     uint32_t keepalive_ms;  /* whitespace after this much output silence; 0: default 60 s */
     uint32_t ping_after_ms; /* ping the server after this much input silence; 0: 120 s */
     uint32_t dead_after_ms; /* give up this long after that ping; 0: 30 s */
+    /* Link-local TLS (only with link_local; these replace `tls` and
+     * `tls_config` there, which stay NONE and NULL). Strings and pins are
+     * copied; the files are read when TLS starts. */
+    canto__stream_ll_tls ll_tls;
+    const char *ll_cert_file; /* receiver, ll_tls != OFF: PEM certificate (chain); required */
+    const char *ll_key_file;  /* its PEM private key; required with ll_cert_file */
+    /* Initiator: keys the receiver may present (SHA-256 of the DER
+     * SubjectPublicKeyInfo, as canto_cert_failure::spki_sha256 and
+     * `certtool --pubkey-info` give it). With pins, a certificate whose key
+     * matches none fails the stream with CANTO_ECERT; NULL/0: any
+     * certificate is taken (see the top of this file). */
+    const canto_spki_pin *ll_pins;
+    size_t ll_n_pins;
 } canto__stream_config;
 
 int canto__stream_new(const canto__alloc *alloc, const canto__log *log,
@@ -139,7 +187,7 @@ int canto__stream_has_feature(const canto__stream *s, const char *name, const ch
  * once the stream is established). */
 const canto_stanza *canto__stream_features(const canto__stream *s);
 int canto__stream_established(const canto__stream *s);
-/* TLS facts once encryption is up: 0 when not encrypted. */
+/* 1 once TLS is up on this stream (also a link-local one), else 0. */
 int canto__stream_encrypted(const canto__stream *s);
 
 #endif

@@ -5,10 +5,10 @@
 #define CANTO_STREAM_STREAM_IMPL_H
 
 #include "base/buf.h"
+#include "net/tls.h"
 #include "stream/stream.h"
 #include "xml/reader.h"
 
-typedef struct canto__tls canto__tls;
 typedef struct canto__sasl canto__sasl;
 
 #define CANTO__NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
@@ -22,6 +22,7 @@ typedef enum phase {
     PH_TLS_HANDSHAKE,  /* TLS handshake (direct, or after <proceed/>) */
     PH_AWAIT_HEADER,   /* our header sent (or, receiver: waiting for theirs) */
     PH_AWAIT_FEATURES, /* their header received, features not yet */
+    PH_LL_OFFERED,     /* link-local receiver: <starttls/> offered, the peer's choice pending */
     PH_STARTTLS,       /* <starttls/> sent */
     PH_SASL,           /* <auth/> sent */
     PH_BIND,           /* bind iq sent */
@@ -46,6 +47,11 @@ struct canto__stream {
     char *domain, *from, *resource;
     const canto__tls_config *tls_config;
     const canto__sasl_config *sasl_config;
+    canto__stream_ll_tls ll_tls;
+    /* What link-local TLS needs, owned: tls_config points here then. */
+    canto__tls_config ll_tls_config;
+    char *ll_cert_file, *ll_key_file;
+    canto_spki_pin *ll_pins;
     uint32_t negotiation_ms, close_ms, keepalive_ms, ping_after_ms, dead_after_ms;
 
     phase ph;
@@ -99,6 +105,9 @@ void canto__stream_after_features(canto__stream *s);
 void canto__stream_send_bind(canto__stream *s);
 void canto__stream_established_now(canto__stream *s);
 void canto__stream_tls_done(canto__stream *s);
+/* A link-local receiver answering a stream header (the first, or the one
+ * after TLS): send its features and go on from there. */
+void canto__stream_ll_features(canto__stream *s);
 
 /* stream_tls.c: TLS glue */
 int canto__stream_tls_begin(canto__stream *s);

@@ -96,11 +96,65 @@ static int session_required(const canto_stanza *features)
     return sess && !canto_stanza_child(sess, "optional", CANTO__NS_SESSION);
 }
 
+static void send_starttls(canto__stream *s)
+{
+    static const char starttls[] = "<starttls xmlns='" CANTO__NS_TLS "'/>";
+    canto__stream_write(s, starttls, sizeof(starttls) - 1);
+    s->ph = PH_STARTTLS;
+    canto__stream_step_timer(s);
+}
+
+/* A link-local initiator's features: only TLS can be on offer. */
+static void ll_after_features(canto__stream *s)
+{
+    const canto_stanza *offer = canto_stanza_child(s->features, "starttls", CANTO__NS_TLS);
+    if (!s->tls_up && offer) {
+        if (s->ll_tls != CANTO__LL_TLS_OFF) {
+            send_starttls(s);
+            return;
+        }
+        if (canto_stanza_child(offer, "required", CANTO__NS_TLS)) {
+            /* Going on would only get our first stanza refused. */
+            fail(s, CANTO_ETLS, CANTO_STREAM_COND_NONE,
+                 "the link-local peer requires TLS, which is off for this stream");
+            return;
+        }
+    }
+    if (!s->tls_up && s->ll_tls == CANTO__LL_TLS_REQUIRE) {
+        fail(s, CANTO_ETLS, CANTO_STREAM_COND_NONE,
+             "the link-local peer does not offer TLS, which this stream requires");
+        return;
+    }
+    canto__stream_established_now(s);
+}
+
+void canto__stream_ll_features(canto__stream *s)
+{
+    /* After TLS, RFC 6120 §5.4.3.3 forbids offering it again; with nothing
+     * else to negotiate (no SASL, no bind), the stream is up once the
+     * features are out. */
+    if (s->tls_up || s->ll_tls == CANTO__LL_TLS_OFF) {
+        canto__stream_write(s, "<stream:features/>", 18);
+        canto__stream_established_now(s);
+        return;
+    }
+    static const char offer[] =
+        "<stream:features><starttls xmlns='" CANTO__NS_TLS "'/></stream:features>";
+    static const char required[] = "<stream:features><starttls xmlns='" CANTO__NS_TLS
+                                   "'><required/></starttls></stream:features>";
+    if (s->ll_tls == CANTO__LL_TLS_REQUIRE)
+        canto__stream_write(s, required, sizeof(required) - 1);
+    else
+        canto__stream_write(s, offer, sizeof(offer) - 1);
+    s->ph = PH_LL_OFFERED;
+    canto__stream_step_timer(s);
+}
+
 void canto__stream_after_features(canto__stream *s)
 {
     const canto_stanza *f = s->features;
     if (s->link_local) {
-        canto__stream_established_now(s);
+        ll_after_features(s);
         return;
     }
     if (!s->tls_up && s->tls_mode != CANTO__TLS_NONE) {
@@ -109,10 +163,7 @@ void canto__stream_after_features(canto__stream *s)
                  "the server does not offer STARTTLS, and encryption is required");
             return;
         }
-        static const char starttls[] = "<starttls xmlns='" CANTO__NS_TLS "'/>";
-        canto__stream_write(s, starttls, sizeof(starttls) - 1);
-        s->ph = PH_STARTTLS;
-        canto__stream_step_timer(s);
+        send_starttls(s);
         return;
     }
     if (s->preauth) {
@@ -146,7 +197,52 @@ void canto__stream_tls_done(canto__stream *s)
     /* RFC 6120 §5.4.3.3: everything learned before TLS is forgotten. */
     canto_stanza_free(s->features);
     s->features = NULL;
+    if (s->role == CANTO__STREAM_RECEIVER) {
+        /* The initiator restarts; we answer its new header. */
+        s->ph = PH_AWAIT_HEADER;
+        canto__stream_step_timer(s);
+        return;
+    }
     canto__stream_send_header(s);
+}
+
+/* A link-local receiver was asked for TLS it offered (RFC 6120 §5.4.2.3). */
+static void ll_proceed(canto__stream *s)
+{
+    static const char proceed[] = "<proceed xmlns='" CANTO__NS_TLS "'/>";
+    canto__stream_write(s, proceed, sizeof(proceed) - 1);
+    /* The old parser must not see a byte of the TLS stream. */
+    canto__reader_reset(s->reader);
+    s->ph = PH_TLS_HANDSHAKE;
+    canto__stream_step_timer(s);
+    canto__stream_tls_begin(s);
+}
+
+/* The initiator's first element after our offer is its choice. @return 1 if
+ * @p el was consumed, 0 if it is a stanza for the application. */
+static int ll_choice(canto__stream *s, canto_stanza *el)
+{
+    if (canto_stanza_is(el, "starttls", CANTO__NS_TLS)) {
+        ll_proceed(s);
+        return 1;
+    }
+    if (s->ll_tls == CANTO__LL_TLS_REQUIRE) {
+        fail(s, CANTO_ETLS, CANTO_STREAM_COND_POLICY_VIOLATION,
+             "the peer sent a stanza before starting TLS, which this stream requires");
+        return 1;
+    }
+    canto__stream_established_now(s);
+    return s->ended != 0;
+}
+
+/* RFC 6120 §5.4.2.2: <starttls/> where it was not offered gets a <failure/>
+ * and the end of the stream. */
+static void starttls_not_offered(canto__stream *s)
+{
+    static const char failure[] = "<failure xmlns='" CANTO__NS_TLS "'/>";
+    canto__stream_write(s, failure, sizeof(failure) - 1);
+    fail(s, CANTO_ETLS, CANTO_STREAM_COND_NONE,
+         "the peer asked for TLS, which this stream does not offer");
 }
 
 static void on_starttls_answer(canto__stream *s, canto_stanza *el)
@@ -160,7 +256,9 @@ static void on_starttls_answer(canto__stream *s, canto_stanza *el)
         return;
     }
     if (canto_stanza_is(el, "failure", CANTO__NS_TLS)) {
-        fail(s, CANTO_ETLS, CANTO_STREAM_COND_NONE, "the server refused STARTTLS");
+        fail(s, CANTO_ETLS, CANTO_STREAM_COND_NONE,
+             s->link_local ? "the link-local peer refused STARTTLS"
+                           : "the server refused STARTTLS");
         return;
     }
     fail(s, CANTO_EPROTO, CANTO_STREAM_COND_UNSUPPORTED_STANZA_TYPE,
@@ -273,6 +371,14 @@ void canto__stream_on_element(canto__stream *s, canto_stanza *el)
         el = NULL;
         canto__stream_after_features(s);
         break;
+    case PH_LL_OFFERED:
+        if (ll_choice(s, el))
+            break;
+        if (s->ev.stanza) {
+            s->ev.stanza(s->ud, el);
+            el = NULL;
+        }
+        break;
     case PH_STARTTLS:
         on_starttls_answer(s, el);
         break;
@@ -295,6 +401,11 @@ void canto__stream_on_element(canto__stream *s, canto_stanza *el)
         break;
     case PH_ESTABLISHED:
     case PH_CLOSING:
+        if (s->link_local && s->role == CANTO__STREAM_RECEIVER &&
+            canto_stanza_is(el, "starttls", CANTO__NS_TLS)) {
+            starttls_not_offered(s);
+            break;
+        }
         if (s->sm_on)
             canto__stream_sm_received(s, el);
         if (is_ping_answer(s, el))

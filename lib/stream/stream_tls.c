@@ -10,7 +10,9 @@ static void tls_fail(canto__stream *s, int rc)
     char detail[300];
     const char *why = canto__tls_error_text(s->tls);
     snprintf(detail, sizeof(detail), "%s%s%s",
-             rc == CANTO_ECERT ? "the server certificate was refused" : "TLS failed",
+             rc != CANTO_ECERT ? "TLS failed"
+             : s->link_local   ? "the link-local peer's certificate was refused"
+                               : "the server certificate was refused",
              why && *why ? ": " : "", why ? why : "");
     canto__stream_end end = {rc, CANTO_STREAM_COND_NONE, 0, NULL, NULL, NULL, detail};
     canto__stream_fail(s, rc, CANTO_STREAM_COND_NONE, &end);
