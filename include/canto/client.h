@@ -165,16 +165,36 @@ typedef struct canto_client_options {
     size_t max_queue_stanzas;
     /** The same limit in bytes, counting unsent output too; 0: 4 MiB. */
     size_t max_queue_bytes;
+
+    /* Version 2. */
+
+    /**
+     * Liveness: after this much silence from the server the client pings it
+     * (XEP-0199, or an XEP-0198 ack request under stream management); 0: 120 s.
+     * Lower it where NATs or mobile networks drop idle connections silently.
+     */
+    uint32_t ping_after_ms;
+    /**
+     * How long that ping may go unanswered before the connection counts as
+     * dead: it is then closed and reported (or reconnected) like any lost
+     * connection; 0: 30 s. A dead connection is thus noticed at the latest
+     * @ref ping_after_ms + @ref dead_after_ms after the server fell silent.
+     */
+    uint32_t dead_after_ms;
 } canto_client_options;
 
-/** Version of canto_client_options understood by this header. */
-#define CANTO_CLIENT_OPTIONS_VERSION 1u
+/**
+ * Version of canto_client_options understood by this header. canto_client_new()
+ * also accepts version 1 (the struct without the fields from @ref ping_after_ms
+ * on), which then get their defaults.
+ */
+#define CANTO_CLIENT_OPTIONS_VERSION 2u
 /** Initializer for canto_client_options. */
 #define CANTO_CLIENT_OPTIONS_INIT                                                                  \
     {                                                                                              \
         CANTO_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,                 \
             CANTO_TLS_REQUIRED, NULL, 0, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, CANTO_LOG_INFO, \
-            NULL, NULL, 0, CANTO_RECONNECT_AUTO, 0, 0, CANTO_RESEND_WITH_DELAY, 0, 0               \
+            NULL, NULL, 0, CANTO_RECONNECT_AUTO, 0, 0, CANTO_RESEND_WITH_DELAY, 0, 0, 0, 0         \
     }
 
 /**

@@ -107,7 +107,10 @@ int canto_client_new(canto_loop *loop, const char *jid, const canto_client_optio
     if (!out)
         return CANTO_EINVAL;
     *out = NULL;
-    if (!loop || !jid || (opts && opts->version != CANTO_CLIENT_OPTIONS_VERSION))
+    /* Older callers pass a shorter struct: accept every version up to ours,
+     * and read a field only if its version has it. */
+    if (!loop || !jid ||
+        (opts && (opts->version < 1 || opts->version > CANTO_CLIENT_OPTIONS_VERSION)))
         return CANTO_EINVAL;
     canto_client_options defaults = CANTO_CLIENT_OPTIONS_INIT;
     if (!opts)
@@ -147,6 +150,10 @@ int canto_client_new(canto_loop *loop, const char *jid, const canto_client_optio
     c->preauth = opts->preauth;
     c->connect_timeout_ms = opts->connect_timeout_ms;
     c->keepalive_ms = opts->keepalive_ms;
+    if (opts->version >= 2) {
+        c->ping_after_ms = opts->ping_after_ms;
+        c->dead_after_ms = opts->dead_after_ms;
+    }
     c->max_stanza_bytes = opts->max_stanza_bytes;
     c->trace = opts->xml_trace;
     c->trace_ud = opts->xml_trace_user_data;

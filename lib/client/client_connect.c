@@ -250,6 +250,8 @@ static void client_stream_config(canto_client *c, int direct_tls, canto__stream_
     cfg.sasl_config = &c->sasl_config;
     cfg.max_stanza_bytes = c->max_stanza_bytes;
     cfg.keepalive_ms = c->keepalive_ms;
+    cfg.ping_after_ms = c->ping_after_ms;
+    cfg.dead_after_ms = c->dead_after_ms;
     *cfg_out = cfg;
 }
 

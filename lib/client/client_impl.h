@@ -63,6 +63,7 @@ struct canto_client {
     char *resolver_addr;
     int preauth;
     uint32_t connect_timeout_ms, keepalive_ms;
+    uint32_t ping_after_ms, dead_after_ms; /* 0: the stream's defaults */
     size_t max_stanza_bytes;
     canto_xml_trace_fn trace;
     void *trace_ud;

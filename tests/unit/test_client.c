@@ -1,9 +1,12 @@
 /* Client dispatch and requests against the scripted in-process server:
  * handler matching and priorities, removal inside callbacks, the automatic
  * service-unavailable answer, and iq requests that get exactly one callback
- * whatever happens (answer, spoofed answer, timeout, disconnect). */
+ * whatever happens (answer, spoofed answer, timeout, disconnect); the
+ * liveness timings on simulated time, and older option struct versions. */
 #include "check.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <canto/canto.h>
@@ -463,6 +466,112 @@ static int test_features(void)
     return 0;
 }
 
+/* --- liveness on simulated time ------------------------------------------- */
+
+static uint64_t fake_clock(void *ud)
+{
+    return *(const uint64_t *)ud;
+}
+
+/* A server and a loop whose clock moves only when the test says: the
+ * liveness timers then fire at exact instants, however slow the machine. */
+static int clocked_setup(env *e, uint64_t *now)
+{
+    memset(e, 0, sizeof(*e));
+    canto_loop_options lo = CANTO_LOOP_OPTIONS_INIT;
+    lo.now_ms = fake_clock;
+    lo.clock_user_data = now;
+    return fake_server_new(BOUND, &e->fs) || canto_loop_new(&lo, &e->loop) ? -1 : 0;
+}
+
+static void advance(env *e, uint64_t *now, uint64_t ms)
+{
+    *now += ms;
+    fake_server_run(e->fs, e->loop, 50);
+}
+
+static int is_ping(const canto_stanza *st)
+{
+    return st && canto_stanza_child(st, "ping", "urn:xmpp:ping") != NULL;
+}
+
+static int test_dead_connection(void)
+{
+    uint64_t now = 1000000;
+    env e;
+    REQUIRE(clocked_setup(&e, &now) == 0);
+    canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
+    fake_server_client_options(e.fs, &o);
+    o.reconnect = CANTO_RECONNECT_MANUAL;
+    o.ping_after_ms = 2000;
+    o.dead_after_ms = 1000;
+    REQUIRE(canto_client_new(e.loop, "example.com", &o, &e.client) == 0);
+    states s = {0, 0, CANTO_STREAM_COND_NONE};
+    canto_client_set_state_callback(e.client, on_state, &s);
+    REQUIRE(fake_server_connect(e.fs, e.loop, e.client, 5000) == 0);
+    fake_server_discard(e.fs);
+
+    /* The server falls silent from here on: it never answers the ping. */
+    advance(&e, &now, 1999);
+    CHECK_INT(fake_server_pending(e.fs), 0);
+    advance(&e, &now, 1);
+    canto_stanza *ping = fake_server_next_named(e.fs, e.loop, "iq", "get", 1000);
+    CHECK(is_ping(ping));
+    canto_stanza_free(ping);
+    advance(&e, &now, 999);
+    CHECK_INT(s.disconnected, 0);
+    CHECK_INT(canto_client_get_state(e.client), CANTO_CLIENT_CONNECTED);
+    advance(&e, &now, 1);
+    CHECK(fake_server_wait(e.fs, e.loop, gave_up, &s, 2000));
+    CHECK_INT(s.disconnected, 1);
+    CHECK_INT(s.error, CANTO_ETIMEDOUT);
+    teardown(&e);
+    return 0;
+}
+
+static int test_options_version_1(void)
+{
+    uint64_t now = 1000000;
+    env e;
+    REQUIRE(clocked_setup(&e, &now) == 0);
+    canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
+    fake_server_client_options(e.fs, &o);
+    o.reconnect = CANTO_RECONNECT_MANUAL;
+
+    o.version = 0;
+    CHECK_INT(canto_client_new(e.loop, "example.com", &o, &e.client), CANTO_EINVAL);
+    o.version = CANTO_CLIENT_OPTIONS_VERSION + 1;
+    CHECK_INT(canto_client_new(e.loop, "example.com", &o, &e.client), CANTO_EINVAL);
+
+    /* A program built against version 1 hands over a struct that ends where
+     * ping_after_ms begins. Exactly that much is allocated, so that reading
+     * past it shows up under AddressSanitizer and valgrind. */
+    o.version = 1;
+    o.ping_after_ms = 10; /* not passed: must not matter */
+    size_t v1_size = offsetof(canto_client_options, ping_after_ms);
+    unsigned char *v1 = malloc(v1_size);
+    REQUIRE(v1 != NULL);
+    memcpy(v1, &o, v1_size);
+    CHECK_INT(canto_client_new(e.loop, "example.com", (const canto_client_options *)(void *)v1,
+                               &e.client),
+              0);
+    free(v1);
+    REQUIRE(e.client != NULL);
+    REQUIRE(fake_server_connect(e.fs, e.loop, e.client, 5000) == 0);
+    fake_server_discard(e.fs);
+
+    /* The defaults apply: the first ping after 120 s of silence. */
+    advance(&e, &now, 119999);
+    CHECK_INT(fake_server_pending(e.fs), 0);
+    advance(&e, &now, 1);
+    canto_stanza *ping = fake_server_next_named(e.fs, e.loop, "iq", "get", 1000);
+    CHECK(is_ping(ping));
+    canto_stanza_free(ping);
+    CHECK_INT(canto_client_get_state(e.client), CANTO_CLIENT_CONNECTED);
+    teardown(&e);
+    return 0;
+}
+
 int main(void)
 {
     RUN(test_features);
@@ -473,5 +582,7 @@ int main(void)
     RUN(test_request_timeout);
     RUN(test_disconnect_cancels);
     RUN(test_free_inside_callback);
+    RUN(test_dead_connection);
+    RUN(test_options_version_1);
     return CHECK_DONE();
 }
