@@ -39,6 +39,10 @@ void canto__stream_send_header(canto__stream *s)
     if (s->role == CANTO__STREAM_INITIATOR) {
         s->ph = PH_AWAIT_HEADER;
         canto__stream_step_timer(s);
+    } else {
+        /* Ours is out, our features are next: a failure before them must
+         * not send a second header. */
+        s->ph = PH_AWAIT_FEATURES;
     }
 }
 
