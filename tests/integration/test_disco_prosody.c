@@ -13,11 +13,7 @@
  * to see the XML traffic. */
 #include "../unit/check.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,78 +21,13 @@
 #include <canto/disco.h>
 #include <canto/forms.h>
 
-#ifndef CANTO_SERVERS_DIR
-#error "CANTO_SERVERS_DIR must name tests/servers"
-#endif
+#include "prosody_fixture.h"
 
 /* Deadlines only matter when something hangs; valgrind is slow. */
 #define WAIT_MS 60000
 
-extern char **environ;
-
 static int verbose;
 static canto_loop *loop;
-
-/* ------------------------------------------------------------------------ */
-/* The server */
-
-static char dir[64];
-
-static int prosody_script(const char *verb)
-{
-    char *argv[] = {"bash", CANTO_SERVERS_DIR "/prosody.sh", (char *)verb, dir, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "bash", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return -1;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static char env_text[8192];
-
-static const char *env(const char *key)
-{
-    static char value[256];
-    size_t klen = strlen(key);
-    for (const char *line = env_text; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > klen && memcmp(line, key, klen) == 0 && line[klen] == '=') {
-            snprintf(value, sizeof(value), "%.*s", (int)(len - klen - 1), line + klen + 1);
-            return value;
-        }
-        line += len + (end ? 1 : 0);
-    }
-    return NULL;
-}
-
-static char ca[192];
-static unsigned port;
-
-static int load_env(void)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/env", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(env_text, 1, sizeof(env_text) - 1, f);
-    env_text[n] = '\0';
-    fclose(f);
-    const char *v = env("CANTO_PROSODY_CA");
-    snprintf(ca, sizeof(ca), "%s", v ? v : "");
-    v = env("CANTO_PROSODY_STARTTLS_PORT");
-    port = v ? (unsigned)atoi(v) : 0;
-    return ca[0] && port ? 0 : -1;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Clients */
@@ -157,12 +88,8 @@ static int account_open(account *a, const char *user, const char *resource)
     snprintf(jid, sizeof(jid), "%s@localhost", user);
     snprintf(password, sizeof(password), "%s-secret", user);
     canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
-    o.password = password;
+    prosody_client_options(&o, password);
     o.resource = resource;
-    o.host = "127.0.0.1";
-    o.port = port;
-    o.ca_file = ca;
-    o.no_system_trust = 1;
     if (verbose) {
         o.xml_trace = trace;
         o.xml_trace_user_data = (void *)a->name;
@@ -575,22 +502,9 @@ static int setup_bob(void)
 int main(void)
 {
     verbose = getenv("CANTO_TEST_VERBOSE") != NULL;
-    snprintf(dir, sizeof(dir), "/tmp/canto-disco-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    int rc = prosody_script("start");
-    if (rc == 77) {
-        fprintf(stderr, "prosody not installed: skipped\n");
-        rmdir(dir);
-        return 77;
-    }
-    if (rc != 0 || load_env() != 0) {
-        fprintf(stderr, "prosody did not start (see %s)\n", dir);
-        prosody_script("stop");
-        return 1;
-    }
+    int rc = prosody_start("disco");
+    if (rc != 0)
+        return rc;
 
     int ok = canto_loop_new(NULL, &loop) == 0 && account_open(&alice, "alice", "desk") == 0 &&
              account_open(&bob, "bob", "phone") == 0 &&
@@ -621,10 +535,7 @@ int main(void)
     canto_client_free(bob.client);
     canto_client_free(carol.client);
     canto_loop_free(loop);
-    prosody_script("stop");
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    return CHECK_DONE();
+    int result = CHECK_DONE();
+    prosody_stop(result != 0);
+    return result;
 }

@@ -25,9 +25,8 @@
 #include <canto/presence.h>
 #include <canto/roster.h>
 
-#ifndef CANTO_SERVERS_DIR
-#error "CANTO_SERVERS_DIR must name tests/servers"
-#endif
+#include "prosody_fixture.h"
+
 #ifndef CANTO_ROSTER_EXE
 #error "CANTO_ROSTER_EXE must name the canto-roster example"
 #endif
@@ -35,69 +34,8 @@
 /* Generous: only a hang should reach them (valgrind is slow). */
 #define WAIT_MS 60000
 
-extern char **environ;
-
 static int verbose;
 static canto_loop *loop;
-static char dir[64];
-static char env_text[8192];
-static char ca[192];
-static unsigned port;
-
-/* --- the server ----------------------------------------------------------- */
-
-static int run_script(const char *verb)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/prosody.sh", CANTO_SERVERS_DIR);
-    char *argv[] = {"bash", path, (char *)verb, dir, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "bash", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return -1;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static const char *env(const char *key)
-{
-    static char value[256];
-    size_t klen = strlen(key);
-    for (const char *line = env_text; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > klen && memcmp(line, key, klen) == 0 && line[klen] == '=') {
-            snprintf(value, sizeof(value), "%.*s", (int)(len - klen - 1), line + klen + 1);
-            return value;
-        }
-        line += len + (end ? 1 : 0);
-    }
-    return NULL;
-}
-
-static int load_env(void)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/env", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(env_text, 1, sizeof(env_text) - 1, f);
-    env_text[n] = '\0';
-    fclose(f);
-    const char *v = env("CANTO_PROSODY_STARTTLS_PORT");
-    port = v ? (unsigned)atoi(v) : 0;
-    v = env("CANTO_PROSODY_CA");
-    snprintf(ca, sizeof(ca), "%s", v ? v : "");
-    return port && ca[0] ? 0 : -1;
-}
 
 /* --- accounts ------------------------------------------------------------- */
 
@@ -221,14 +159,10 @@ static int acct_open(account *a, const char *label, const char *user, const char
     snprintf(a->jid, sizeof(a->jid), "%s@localhost/%s", user, resource);
     char key[64];
     snprintf(key, sizeof(key), "CANTO_PROSODY_PASSWORD_%s", user);
-    copy(a->password, sizeof(a->password), env(key));
+    copy(a->password, sizeof(a->password), prosody_env(key));
     a->auto_approve = 1;
     canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
-    o.password = a->password;
-    o.host = "127.0.0.1";
-    o.port = port;
-    o.ca_file = ca;
-    o.no_system_trust = 1;
+    prosody_client_options(&o, a->password);
     o.log = on_log;
     o.log_user_data = a;
     o.log_level = verbose ? CANTO_LOG_DEBUG : CANTO_LOG_INFO;
@@ -628,17 +562,11 @@ static int run_canto_roster(char *out, size_t cap, int *status)
     if (pipe(pipefd) != 0)
         return -1;
     char server[64];
-    snprintf(server, sizeof(server), "127.0.0.1:%u", port);
-    char *argv[] = {CANTO_ROSTER_EXE,
-                    "--jid",
-                    "alice@localhost/tool",
-                    "--server",
-                    server,
-                    "--ca-file",
-                    ca,
-                    NULL};
+    snprintf(server, sizeof(server), "127.0.0.1:%u", prosody_port());
+    char *argv[] = {CANTO_ROSTER_EXE, "--jid",     "alice@localhost/tool", "--server",
+                    server,           "--ca-file", (char *)prosody_ca(),   NULL};
     char pw[96];
-    snprintf(pw, sizeof(pw), "CANTO_PASSWORD=%s", env("CANTO_PROSODY_PASSWORD_alice"));
+    snprintf(pw, sizeof(pw), "CANTO_PASSWORD=%s", prosody_env("CANTO_PROSODY_PASSWORD_alice"));
     char *envp[] = {pw, NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -717,24 +645,11 @@ static int test_disconnect(void)
 int main(void)
 {
     verbose = getenv("CANTO_TEST_VERBOSE") != NULL;
-    snprintf(dir, sizeof(dir), "/tmp/canto-im-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    int rc = run_script("start");
-    if (rc == 77) {
-        fprintf(stderr, "prosody not installed: skipping\n");
-        rmdir(dir);
-        return 77;
-    }
-    if (rc != 0 || load_env() != 0) {
-        fprintf(stderr, "could not start prosody (%d); see %s\n", rc, dir);
-        run_script("stop");
-        return 1;
-    }
+    int rc = prosody_start("im");
+    if (rc != 0)
+        return rc;
     if (canto_loop_new(NULL, &loop) != 0) {
-        run_script("stop");
+        prosody_stop(1);
         return 1;
     }
     int ok = 1;
@@ -760,14 +675,7 @@ int main(void)
             acct_close(all[i]);
     }
     canto_loop_free(loop);
-    run_script("stop");
-    if (check_failures == 0) {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-    } else {
-        fprintf(stderr, "server files kept in %s\n", dir);
-    }
-    return CHECK_DONE();
+    int result = CHECK_DONE();
+    prosody_stop(result != 0);
+    return result;
 }

@@ -8,87 +8,19 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
 
 #include <canto/canto.h>
 #include "net/tls.h"
-
-#ifndef CANTO_SERVERS_DIR
-#error "CANTO_SERVERS_DIR must name tests/servers"
-#endif
+#include "prosody_fixture.h"
 
 #define IO_TIMEOUT_MS 5000
 
-extern char **environ;
-
-/* ------------------------------------------------------------------------ */
-/* The server */
-
-static char dir[64];
-
-/* Run "prosody.sh VERB DIR". @return its exit status, or -1. */
-static int prosody_script(const char *verb)
-{
-    char *argv[] = {"bash", CANTO_SERVERS_DIR "/prosody.sh", (char *)verb, dir, NULL};
-    pid_t pid;
-    if (posix_spawnp(&pid, "bash", NULL, NULL, argv, environ) != 0)
-        return -1;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* DIR/env, KEY=VALUE lines. */
-static char env_text[4096];
-
-static const char *env(const char *key)
-{
-    static char value[256];
-    size_t klen = strlen(key);
-    for (const char *line = env_text; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > klen && memcmp(line, key, klen) == 0 && line[klen] == '=') {
-            snprintf(value, sizeof(value), "%.*s", (int)(len - klen - 1), line + klen + 1);
-            return value;
-        }
-        line += len + (end ? 1 : 0);
-    }
-    return NULL;
-}
-
-static int env_port(const char *key)
-{
-    const char *v = env(key);
-    return v ? atoi(v) : 0;
-}
-
-static char ca[192], untrusted_ca[192];
-
-static int load_env(void)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/env", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(env_text, 1, sizeof(env_text) - 1, f);
-    env_text[n] = '\0';
-    fclose(f);
-    const char *v = env("CANTO_PROSODY_CA");
-    snprintf(ca, sizeof(ca), "%s", v ? v : "");
-    v = env("CANTO_PROSODY_UNTRUSTED_CA");
-    snprintf(untrusted_ca, sizeof(untrusted_ca), "%s", v ? v : "");
-    return ca[0] && untrusted_ca[0] ? 0 : -1;
-}
+static char untrusted_ca[256];
 
 /* ------------------------------------------------------------------------ */
 /* A connection: socket + TLS, driven with poll() */
@@ -271,10 +203,10 @@ static canto__tls_config client_cfg(const char *domain, const char *ca_file)
 
 static int test_direct_tls(void)
 {
-    canto__tls_config cfg = client_cfg("localhost", ca);
+    canto__tls_config cfg = client_cfg("localhost", prosody_ca());
     cfg.alpn = "xmpp-client";
     conn c;
-    CHECK_INT(open_tls(&c, env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg), 0);
+    CHECK_INT(open_tls(&c, (int)prosody_env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg), 0);
     REQUIRE(canto__tls_handshake_done(c.tls));
     CHECK_INT(canto__tls_version(c.tls), 13);
     size_t len = 0;
@@ -302,18 +234,21 @@ static int test_refusals(void)
     conn c;
     /* Prosody itself refuses an SNI name it does not host (alert
      * unrecognized_name) before any certificate is sent. */
-    canto__tls_config cfg = client_cfg("wrong.example", ca);
-    CHECK_INT(open_tls(&c, env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg), CANTO_ETLS);
+    canto__tls_config cfg = client_cfg("wrong.example", prosody_ca());
+    CHECK_INT(open_tls(&c, (int)prosody_env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg),
+              CANTO_ETLS);
     CHECK(strstr(canto__tls_error_text(c.tls), "alert") != NULL);
     conn_close(&c);
     /* A trusted certificate for another name, for our domain. */
-    cfg = client_cfg("localhost", ca);
-    CHECK_INT(open_tls(&c, env_port("CANTO_PROSODY_WRONG_TLS_PORT"), &cfg), CANTO_ECERT);
+    cfg = client_cfg("localhost", prosody_ca());
+    CHECK_INT(open_tls(&c, (int)prosody_env_port("CANTO_PROSODY_WRONG_TLS_PORT"), &cfg),
+              CANTO_ECERT);
     CHECK(strstr(canto__tls_error_text(c.tls), "does not name localhost") != NULL);
     conn_close(&c);
     /* Trusting another CA only. */
     cfg = client_cfg("localhost", untrusted_ca);
-    CHECK_INT(open_tls(&c, env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg), CANTO_ECERT);
+    CHECK_INT(open_tls(&c, (int)prosody_env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg),
+              CANTO_ECERT);
     CHECK(strstr(canto__tls_error_text(c.tls), "NOT trusted") != NULL);
     conn_close(&c);
     return 0;
@@ -322,7 +257,7 @@ static int test_refusals(void)
 /* The pin certtool printed for the server key is the one we compute. */
 static int test_pin(void)
 {
-    const char *b64 = env("CANTO_PROSODY_PIN");
+    const char *b64 = prosody_env("CANTO_PROSODY_PIN");
     REQUIRE(b64 != NULL);
     gnutls_datum_t in = {(unsigned char *)b64, (unsigned)strlen(b64)}, raw = {NULL, 0};
     REQUIRE(gnutls_base64_decode2(&in, &raw) == 0);
@@ -334,10 +269,11 @@ static int test_pin(void)
     cfg.pins = &pin;
     cfg.n_pins = 1;
     conn c;
-    CHECK_INT(open_tls(&c, env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg), 0);
+    CHECK_INT(open_tls(&c, (int)prosody_env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg), 0);
     conn_close(&c);
     pin.sha256[0] ^= 1;
-    CHECK_INT(open_tls(&c, env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg), CANTO_ECERT);
+    CHECK_INT(open_tls(&c, (int)prosody_env_port("CANTO_PROSODY_DIRECT_TLS_PORT"), &cfg),
+              CANTO_ECERT);
     conn_close(&c);
     return 0;
 }
@@ -347,7 +283,7 @@ static int test_starttls(void)
 {
     conn c;
     memset(&c, 0, sizeof(c));
-    c.fd = tcp_connect(env_port("CANTO_PROSODY_STARTTLS_PORT"));
+    c.fd = tcp_connect((int)prosody_env_port("CANTO_PROSODY_STARTTLS_PORT"));
     REQUIRE(c.fd >= 0);
     CHECK_INT(send_all(c.fd, stream_header, strlen(stream_header)), 0);
     CHECK_INT(plain_read_until(&c, "</stream:features>"), 0);
@@ -359,7 +295,7 @@ static int test_starttls(void)
     c.rx[0] = '\0';
     /* TLS 1.2 here, to see what Prosody does with it: EMS, and SCRAM-*-PLUS
      * (which Prosody 0.12 offers only with tls-unique, i.e. TLS 1.2). */
-    canto__tls_config cfg = client_cfg("localhost", ca);
+    canto__tls_config cfg = client_cfg("localhost", prosody_ca());
     cfg.priority_override = "NORMAL:-VERS-ALL:+VERS-TLS1.2";
     CHECK_INT(tls_start(&c, &cfg), 0);
     REQUIRE(canto__tls_handshake_done(c.tls));
@@ -382,7 +318,7 @@ static int test_plain_server(void)
 {
     conn c;
     memset(&c, 0, sizeof(c));
-    c.fd = tcp_connect(env_port("CANTO_PROSODY_PLAIN_PORT"));
+    c.fd = tcp_connect((int)prosody_env_port("CANTO_PROSODY_PLAIN_PORT"));
     REQUIRE(c.fd >= 0);
     CHECK_INT(send_all(c.fd, stream_header, strlen(stream_header)), 0);
     CHECK_INT(plain_read_until(&c, "</stream:features>"), 0);
@@ -394,17 +330,14 @@ static int test_plain_server(void)
 int main(void)
 {
     REQUIRE(canto__alloc_init(&A, NULL) == 0);
-    snprintf(dir, sizeof(dir), "/tmp/canto-prosody.XXXXXX");
-    REQUIRE(mkdtemp(dir) != NULL);
-    int rc = prosody_script("start");
-    if (rc == 77) {
-        fprintf(stderr, "prosody not installed: skipped\n");
-        rmdir(dir);
-        return 77;
-    }
-    if (rc != 0 || load_env() != 0) {
-        fprintf(stderr, "prosody.sh start failed (%d); see %s\n", rc, dir);
-        prosody_script("stop");
+    int rc = prosody_start("tls");
+    if (rc != 0)
+        return rc;
+    const char *v = prosody_env("CANTO_PROSODY_UNTRUSTED_CA");
+    snprintf(untrusted_ca, sizeof(untrusted_ca), "%s", v ? v : "");
+    if (!untrusted_ca[0]) {
+        fprintf(stderr, "no untrusted CA in %s/env\n", prosody_dir());
+        prosody_stop(1);
         return 1;
     }
     RUN(test_direct_tls);
@@ -412,13 +345,6 @@ int main(void)
     RUN(test_pin);
     RUN(test_starttls);
     RUN(test_plain_server);
-    CHECK_INT(prosody_script("stop"), 0);
-    int result = CHECK_DONE();
-    if (result == 0) { /* keep the logs of a failed run */
-        char *argv[] = {"rm", "-rf", dir, NULL};
-        pid_t pid;
-        if (posix_spawnp(&pid, "rm", NULL, NULL, argv, environ) == 0)
-            waitpid(pid, NULL, 0);
-    }
-    return result;
+    CHECK_INT(prosody_stop(check_failures != 0), 0); /* a failed run keeps its logs */
+    return CHECK_DONE();
 }

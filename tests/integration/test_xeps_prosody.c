@@ -10,11 +10,7 @@
  * shows every client's log. */
 #include "../unit/check.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,60 +23,13 @@
 #include <canto/software_version.h>
 #include <canto/time.h>
 
-#ifndef CANTO_SERVERS_DIR
-#error "CANTO_SERVERS_DIR must name tests/servers"
-#endif
+#include "prosody_fixture.h"
 
 /* Only matters when something hangs; valgrind makes everything slow. */
 #define WAIT_MS 60000u
 
-extern char **environ;
-
 static int verbose;
 static canto_loop *loop;
-static char dir[64];
-static char ca[512];
-static unsigned port;
-
-/* ------------------------------------------------------------------------ */
-/* The server */
-
-static int prosody(const char *verb)
-{
-    char *argv[] = {"bash", CANTO_SERVERS_DIR "/prosody.sh", (char *)verb, dir, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "bash", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return -1;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Read CANTO_PROSODY_STARTTLS_PORT and CANTO_PROSODY_CA from DIR/env. */
-static int load_env(void)
-{
-    char path[128], line[512];
-    snprintf(path, sizeof(path), "%s/env", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "CANTO_PROSODY_STARTTLS_PORT=", 28) == 0)
-            port = (unsigned)atoi(line + 28);
-        else if (strncmp(line, "CANTO_PROSODY_CA=", 17) == 0)
-            snprintf(ca, sizeof(ca), "%s", line + 17);
-    }
-    fclose(f);
-    return port && ca[0] ? 0 : -1;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Clients */
@@ -165,12 +114,8 @@ static int login(session *s, const char *label, const char *user, const char *pa
     char jid[128];
     snprintf(jid, sizeof(jid), "%s@localhost", user);
     canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
-    o.password = password;
+    prosody_client_options(&o, password);
     o.resource = resource;
-    o.host = "127.0.0.1";
-    o.port = port;
-    o.ca_file = ca;
-    o.no_system_trust = 1;
     if (verbose) {
         o.log = on_log;
         o.log_user_data = s;
@@ -589,8 +534,8 @@ static int do_register(reg_rec *rec, const char *user, const char *password)
 {
     canto_register_options o = CANTO_REGISTER_OPTIONS_INIT;
     o.host = "127.0.0.1";
-    o.port = port;
-    o.ca_file = ca;
+    o.port = prosody_port();
+    o.ca_file = prosody_ca();
     o.no_system_trust = 1;
     o.timeout_ms = WAIT_MS;
     int before = rec->n;
@@ -661,25 +606,12 @@ static int test_register(void)
 int main(void)
 {
     verbose = getenv("CANTO_TEST_VERBOSE") && strcmp(getenv("CANTO_TEST_VERBOSE"), "0") != 0;
-    snprintf(dir, sizeof(dir), "/tmp/canto-xeps-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
     setenv("CANTO_PROSODY_ALLOW_REGISTRATION", "1", 1);
-    int rc = prosody("start");
-    if (rc == 77) {
-        fprintf(stderr, "prosody not installed: skipping\n");
-        rmdir(dir);
-        return 77;
-    }
-    if (rc != 0 || load_env() != 0) {
-        fprintf(stderr, "could not start prosody (see %s)\n", dir);
-        prosody("stop");
-        return 1;
-    }
+    int rc = prosody_start("xeps");
+    if (rc != 0)
+        return rc;
     if (canto_loop_new(NULL, &loop) != 0) {
-        prosody("stop");
+        prosody_stop(1);
         return 1;
     }
     RUN(test_ping_version_time);
@@ -688,14 +620,7 @@ int main(void)
     RUN(test_blocking);
     RUN(test_register);
     canto_loop_free(loop);
-    prosody("stop");
-    if (check_failures == 0) {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-    } else {
-        fprintf(stderr, "server files kept in %s\n", dir);
-    }
-    return CHECK_DONE();
+    int result = CHECK_DONE();
+    prosody_stop(result != 0);
+    return result;
 }
