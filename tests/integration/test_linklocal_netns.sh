@@ -138,6 +138,7 @@ grep -q "could not send to bob@$H" "$TMP/alice.err" && echo "ok: refused" ||
 echo "== 5: carol (TTL 3 s) killed with SIGKILL: gone after expiry"
 peer carol "$B" --name carol --ttl 3
 expect alice "+ carol@$H - avail" 20
+expect carol "+ alice@$H Alice avail" 20
 say carol "alice@$H: before I vanish"
 expect alice "carol@$H	before I vanish" 10
 stop carol KILL
