@@ -1011,6 +1011,53 @@ static int test_resolve_missing(void)
     return 0;
 }
 
+static int test_needs_txt_and_address(void)
+{
+    /* APPEARED only once SRV, TXT and an address are all known */
+    net *n = net_new();
+    eng_new(n, 1, "beta");
+    eng_up(n, 1);
+    CHECK_INT(canto__mdns_browse(n->e[1], TYPE, n->now), 0);
+    REQUIRE(run(n, 500) == 0);
+    pb *p = malloc(sizeof(*p));
+    canto__mdns_addr src;
+    set_v4(&src, 7, 7);
+    pb_init(p, 0, 0x8400);
+    snprintf(pb_rr(p, CANTO__MDNS_AN, PTRNAME, CANTO__MDNS_T_PTR, 4500, 0)->u.target,
+             CANTO__MDNS_NAME_MAX, "nt." PTRNAME);
+    pb_add(p);
+    canto__mdns_rr *rr = pb_rr(p, CANTO__MDNS_AR, "nt." PTRNAME, CANTO__MDNS_T_SRV, 120, 1);
+    rr->u.srv.port = 77;
+    snprintf(rr->u.srv.target, sizeof(rr->u.srv.target), "h9.local");
+    pb_add(p);
+    CHECK_INT(inject(n, 1, p, &src), 0);
+    REQUIRE(run(n, 600) == 0);
+    CHECK_INT(count_evs(n, 1, CANTO__MDNS_SVC_APPEARED, "nt"), 0);
+    pb_init(p, 0, 0x8400);
+    uint8_t aaaa[16] = {0xfe, 0x80, [15] = 9};
+    memcpy(pb_rr(p, CANTO__MDNS_AN, "h9.local", CANTO__MDNS_T_AAAA, 120, 1)->u.aaaa, aaaa, 16);
+    pb_add(p);
+    CHECK_INT(inject(n, 1, p, &src), 0);
+    REQUIRE(run(n, 700) == 0);
+    CHECK_INT(count_evs(n, 1, CANTO__MDNS_SVC_APPEARED, "nt"), 0);
+    pb_init(p, 0, 0x8400);
+    rr = pb_rr(p, CANTO__MDNS_AN, "nt." PTRNAME, CANTO__MDNS_T_TXT, 4500, 1);
+    rr->u.txt.len = make_txt(rr->u.txt.data, "dnd");
+    pb_add(p);
+    CHECK_INT(inject(n, 1, p, &src), 0);
+    CHECK_INT(count_evs(n, 1, CANTO__MDNS_SVC_APPEARED, "nt"), 1);
+    svc_ev *e = last_ev(n, 1, "nt");
+    REQUIRE(e != NULL);
+    CHECK(txt_status_is(e, "dnd"));
+    CHECK_INT(e->port, 77);
+    CHECK_INT(e->naddrs, 1);
+    CHECK_INT(e->addrs[0].family, AF_INET6);
+    CHECK_INT(e->addrs[0].addr[15], 9);
+    free(p);
+    net_free(n);
+    return 0;
+}
+
 static int test_flood(void)
 {
     net *n = net_new();
@@ -1159,6 +1206,7 @@ int main(void)
     RUN(test_unicast_and_legacy);
     RUN(test_cache_flush);
     RUN(test_resolve_missing);
+    RUN(test_needs_txt_and_address);
     RUN(test_flood);
     RUN(test_malformed);
     RUN(test_api_errors);
