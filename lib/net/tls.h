@@ -22,6 +22,9 @@
  *      (_xmpp-client.DOMAIN or _xmpps-client.DOMAIN), or an XmppAddr equal
  *      to the domain. The subject CN is never used (RFC 9525).
  *   3. on failure, the application callback may still accept.
+ * A link-local client (XEP-0174 peer, `link_local`) skips 1 and 2, for no
+ * authority vouches for link-local names: pins, when set, are its only
+ * check; without them any certificate is taken (see the field).
  * The trust store is loaded for the handshake and released right after it:
  * the system store costs about 4 MB of parsed certificates, far above the
  * budget of an idle connection. Callers with many connections share one

@@ -127,10 +127,10 @@ typedef struct canto__stream_config {
     const char *ll_cert_file; /* receiver, ll_tls != OFF: PEM certificate (chain); required */
     const char *ll_key_file;  /* its PEM private key; required with ll_cert_file */
     /* Initiator: keys the receiver may present (SHA-256 of the DER
-     * SubjectPublicKeyInfo, as canto_cert_failure::spki_sha256 and
-     * `certtool --pubkey-info` give it). With pins, a certificate whose key
-     * matches none fails the stream with CANTO_ECERT; NULL/0: any
-     * certificate is taken (see the top of this file). */
+     * SubjectPublicKeyInfo: canto_cert_failure::spki_sha256, or the base64
+     * `pin-sha256:` value of `certtool -i`, decoded). With pins, a
+     * certificate whose key matches none fails the stream with CANTO_ECERT;
+     * NULL/0: any certificate is taken (see the top of this file). */
     const canto_spki_pin *ll_pins;
     size_t ll_n_pins;
 } canto__stream_config;
