@@ -20,11 +20,8 @@ static char dir[64];
 static char ca[256];
 static unsigned port;
 
-int prosody_script_async(const char *script, const char *verb, pid_t *pid)
+static int spawn_quiet(char *const argv[], pid_t *pid)
 {
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", CANTO_SERVERS_DIR, script);
-    char *argv[] = {"bash", path, (char *)verb, dir, NULL};
     /* The scripts narrate on stdout; a failure still shows on stderr. */
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -34,6 +31,14 @@ int prosody_script_async(const char *script, const char *verb, pid_t *pid)
     return rc == 0 ? 0 : -1;
 }
 
+int prosody_script_async(const char *script, const char *verb, pid_t *pid)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", CANTO_SERVERS_DIR, script);
+    char *argv[] = {"bash", path, (char *)verb, dir, NULL};
+    return spawn_quiet(argv, pid);
+}
+
 int prosody_wait(pid_t pid)
 {
     int status;
@@ -41,6 +46,14 @@ int prosody_wait(pid_t pid)
         if (errno != EINTR)
             return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int prosody_run_bash(char *const argv[])
+{
+    pid_t pid;
+    if (spawn_quiet(argv, &pid) != 0)
+        return -1;
+    return prosody_wait(pid);
 }
 
 int prosody_script(const char *script, const char *verb)

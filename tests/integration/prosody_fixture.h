@@ -36,6 +36,11 @@ int prosody_start(const char *name);
  * stop first. Returns the exit status of "prosody.sh stop", or -1. */
 int prosody_stop(int keep);
 
+/* Run @p argv (a bash command line, NULL-terminated) with stdout to
+ * /dev/null, e.g. for a helper server of the test's own kept under
+ * prosody_dir(). Returns the exit status, or -1. */
+int prosody_run_bash(char *const argv[]);
+
 /* Run "bash CANTO_SERVERS_DIR/SCRIPT VERB DIR" with stdout to /dev/null, for
  * more servers in the same directory or verbs other than start and stop.
  * Returns the exit status, or -1. */

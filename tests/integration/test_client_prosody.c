@@ -25,6 +25,8 @@
 
 #include <canto/canto.h>
 
+#include "prosody_fixture.h"
+
 #ifndef CANTO_SERVERS_DIR
 #error "CANTO_SERVERS_DIR must name tests/servers"
 #endif
@@ -51,74 +53,7 @@ static canto_loop *loop;
 /* ------------------------------------------------------------------------ */
 /* Scripts and the servers' environment */
 
-static char dir[64];
-
-/* Run argv (a script under bash), stdout to /dev/null. @return exit status or -1. */
-static int run_script(char *const argv[])
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "bash", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return -1;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int server_script(const char *script, const char *verb)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", CANTO_SERVERS_DIR, script);
-    char *argv[] = {"bash", path, (char *)verb, dir, NULL};
-    return run_script(argv);
-}
-
-static char env_text[8192];
-
-static int load_env(void)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/env", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(env_text, 1, sizeof(env_text) - 1, f);
-    env_text[n] = '\0';
-    fclose(f);
-    return 0;
-}
-
-/* @return the value of KEY in DIR/env (a static buffer per call site is not
- * needed: callers copy), or NULL. */
-static const char *env(const char *key)
-{
-    static char value[256];
-    size_t klen = strlen(key);
-    for (const char *line = env_text; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > klen && memcmp(line, key, klen) == 0 && line[klen] == '=') {
-            snprintf(value, sizeof(value), "%.*s", (int)(len - klen - 1), line + klen + 1);
-            return value;
-        }
-        line += len + (end ? 1 : 0);
-    }
-    return NULL;
-}
-
-static unsigned env_port(const char *key)
-{
-    const char *v = env(key);
-    return v ? (unsigned)atoi(v) : 0;
-}
-
-static char ca[192], untrusted_ca[192];
+static char untrusted_ca[192];
 static unsigned starttls_port, direct_port, plain_port, wrong_port, tls12_port;
 static int extra_users;
 
@@ -260,11 +195,7 @@ static int on_message(void *ud, canto_client *c, canto_stanza *st)
 static canto_client_options opts_for(session *s, const char *password)
 {
     canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
-    o.password = password;
-    o.host = "127.0.0.1";
-    o.port = starttls_port;
-    o.ca_file = ca;
-    o.no_system_trust = 1;
+    prosody_client_options(&o, password);
     o.log = on_log;
     o.log_user_data = s;
     o.log_level = verbose ? CANTO_LOG_DEBUG : CANTO_LOG_INFO;
@@ -878,7 +809,7 @@ static unsigned dnsmasq_start(const char *name, int n, ...)
     if (n_dns == N_DNS)
         return 0;
     char *dns_dir = dns_dirs[n_dns++];
-    snprintf(dns_dir, sizeof(dns_dirs[0]), "%s/dns-%s", dir, name);
+    snprintf(dns_dir, sizeof(dns_dirs[0]), "%s/dns-%s", prosody_dir(), name);
     char *argv[16] = {"bash", CANTO_SERVERS_DIR "/dnsmasq.sh", "start", dns_dir};
     static char records[8][160];
     va_list ap;
@@ -889,7 +820,7 @@ static unsigned dnsmasq_start(const char *name, int n, ...)
     }
     va_end(ap);
     argv[4 + (n < 8 ? n : 8)] = NULL;
-    int rc = run_script(argv);
+    int rc = prosody_run_bash(argv);
     if (rc != 0) {
         fprintf(stderr, "  dnsmasq.sh start failed (%d)%s\n", rc,
                 rc == 77 ? ": dnsmasq is not installed (apt-get install dnsmasq-base)" : "");
@@ -1002,40 +933,29 @@ static int test_srv(void)
 
 static int start_servers(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/canto-client.XXXXXX");
-    if (!mkdtemp(dir))
-        return 1;
     /* Accounts for the 100-client test, where prosody.sh supports them. */
     char n[16];
     snprintf(n, sizeof(n), "%d", N_MANY);
     setenv("CANTO_PROSODY_EXTRA_USERS", n, 1);
-    int rc = server_script("prosody.sh", "start");
+    int rc = prosody_start("client");
     unsetenv("CANTO_PROSODY_EXTRA_USERS");
-    if (rc == 77) {
-        fprintf(stderr, "prosody not installed: skipped\n");
-        rmdir(dir);
-        return 77;
-    }
-    if (rc == 0)
-        rc = server_script("prosody-tls12.sh", "start");
-    if (rc != 0 || load_env() != 0) {
-        fprintf(stderr, "starting the servers failed (%d); see %s\n", rc, dir);
+    if (rc != 0)
+        return rc;
+    rc = prosody_script("prosody-tls12.sh", "start");
+    if (rc != 0) {
+        fprintf(stderr, "starting the TLS 1.2 server failed (%d); see %s\n", rc, prosody_dir());
         return 1;
     }
-    const char *v = env("CANTO_PROSODY_CA");
-    snprintf(ca, sizeof(ca), "%s", v ? v : "");
-    v = env("CANTO_PROSODY_UNTRUSTED_CA");
+    const char *v = prosody_env("CANTO_PROSODY_UNTRUSTED_CA");
     snprintf(untrusted_ca, sizeof(untrusted_ca), "%s", v ? v : "");
-    starttls_port = env_port("CANTO_PROSODY_STARTTLS_PORT");
-    direct_port = env_port("CANTO_PROSODY_DIRECT_TLS_PORT");
-    plain_port = env_port("CANTO_PROSODY_PLAIN_PORT");
-    wrong_port = env_port("CANTO_PROSODY_WRONG_TLS_PORT");
-    tls12_port = env_port("CANTO_PROSODY_TLS12_PORT");
-    v = env("CANTO_PROSODY_EXTRA_USERS");
-    extra_users = v ? atoi(v) : 0;
-    if (!ca[0] || !untrusted_ca[0] || !starttls_port || !direct_port || !plain_port ||
-        !wrong_port) {
-        fprintf(stderr, "incomplete %s/env\n", dir);
+    starttls_port = prosody_env_port("CANTO_PROSODY_STARTTLS_PORT");
+    direct_port = prosody_env_port("CANTO_PROSODY_DIRECT_TLS_PORT");
+    plain_port = prosody_env_port("CANTO_PROSODY_PLAIN_PORT");
+    wrong_port = prosody_env_port("CANTO_PROSODY_WRONG_TLS_PORT");
+    tls12_port = prosody_env_port("CANTO_PROSODY_TLS12_PORT");
+    extra_users = (int)prosody_env_port("CANTO_PROSODY_EXTRA_USERS");
+    if (!untrusted_ca[0] || !direct_port || !plain_port || !wrong_port) {
+        fprintf(stderr, "incomplete %s/env\n", prosody_dir());
         return 1;
     }
     return 0;
@@ -1043,16 +963,8 @@ static int start_servers(void)
 
 static void stop_servers(int keep)
 {
-    server_script("prosody-tls12.sh", "stop");
-    server_script("prosody.sh", "stop");
-    if (keep) {
-        fprintf(stderr, "logs kept in %s\n", dir);
-        return;
-    }
-    char *argv[] = {"rm", "-rf", dir, NULL};
-    pid_t pid;
-    if (posix_spawnp(&pid, "rm", NULL, NULL, argv, environ) == 0)
-        waitpid(pid, NULL, 0);
+    prosody_script("prosody-tls12.sh", "stop");
+    prosody_stop(keep);
 }
 
 /* RUN, with the time each test took. */

@@ -64,6 +64,8 @@
 
 #include <canto/canto.h>
 
+#include "prosody_fixture.h"
+
 #ifndef CANTO_SERVERS_DIR
 #error "CANTO_SERVERS_DIR must name tests/servers"
 #endif
@@ -99,106 +101,23 @@ static uint64_t now_ms(void)
 /* ------------------------------------------------------------------------ */
 /* Prosody and its environment file */
 
-static char dir[64];
-static char env_text[8192];
-static char ca[256];
+static char ca[256]; /* also set from the command line in the child modes */
 static unsigned starttls_port, plain_port;
-
-static int run_script_async(const char *verb, pid_t *pid)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/prosody.sh", CANTO_SERVERS_DIR);
-    char *argv[] = {"bash", path, (char *)verb, dir, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    int rc = posix_spawnp(pid, "bash", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    return rc == 0 ? 0 : -1;
-}
-
-static int wait_child(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int run_script(const char *verb)
-{
-    pid_t pid;
-    if (run_script_async(verb, &pid) != 0)
-        return -1;
-    return wait_child(pid);
-}
-
-static const char *env(const char *key)
-{
-    static char value[256];
-    size_t klen = strlen(key);
-    for (const char *line = env_text; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > klen && memcmp(line, key, klen) == 0 && line[klen] == '=') {
-            snprintf(value, sizeof(value), "%.*s", (int)(len - klen - 1), line + klen + 1);
-            return value;
-        }
-        line += len + (end ? 1 : 0);
-    }
-    return NULL;
-}
-
-static int load_env(void)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/env", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(env_text, 1, sizeof(env_text) - 1, f);
-    env_text[n] = '\0';
-    fclose(f);
-    const char *v = env("CANTO_PROSODY_CA");
-    snprintf(ca, sizeof(ca), "%s", v ? v : "");
-    v = env("CANTO_PROSODY_STARTTLS_PORT");
-    starttls_port = v ? (unsigned)atoi(v) : 0;
-    v = env("CANTO_PROSODY_PLAIN_PORT");
-    plain_port = v ? (unsigned)atoi(v) : 0;
-    return ca[0] && starttls_port && plain_port ? 0 : -1;
-}
 
 static int start_prosody(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/canto-rel.XXXXXX");
-    if (!mkdtemp(dir))
-        return 1;
     setenv("CANTO_PROSODY_RELIABILITY", "1", 1);
-    int rc = run_script("start");
-    if (rc == 77) {
-        fprintf(stderr, "prosody not installed: skipped\n");
-        rmdir(dir);
-        return 77;
-    }
-    if (rc != 0 || load_env() != 0) {
-        fprintf(stderr, "starting prosody failed (%d); see %s\n", rc, dir);
+    int rc = prosody_start("rel");
+    if (rc != 0)
+        return rc;
+    snprintf(ca, sizeof(ca), "%s", prosody_ca());
+    starttls_port = prosody_port();
+    plain_port = prosody_env_port("CANTO_PROSODY_PLAIN_PORT");
+    if (!plain_port) {
+        fprintf(stderr, "no plain port in %s/env\n", prosody_dir());
         return 1;
     }
     return 0;
-}
-
-static void stop_prosody(int keep)
-{
-    run_script("stop");
-    if (keep) {
-        fprintf(stderr, "logs kept in %s\n", dir);
-        return;
-    }
-    char *argv[] = {"rm", "-rf", dir, NULL};
-    pid_t pid;
-    if (posix_spawnp(&pid, "rm", NULL, NULL, argv, environ) == 0)
-        wait_child(pid);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -300,7 +219,7 @@ static int child_end(child *ch, int sig)
     ch->in_fd = -1;
     if (ch->pid > 0 && sig)
         kill(ch->pid, sig);
-    int rc = ch->pid > 0 ? wait_child(ch->pid) : -1;
+    int rc = ch->pid > 0 ? prosody_wait(ch->pid) : -1;
     ch->pid = -1;
     if (ch->out.fd >= 0)
         close(ch->out.fd);
@@ -995,7 +914,7 @@ static int test_restart(void)
         uint64_t t = now_ms();
         if (phase == 0 && alice.next > n / 3) {
             sent_before = alice.next - 1;
-            REQUIRE(run_script_async("stop-main", &script) == 0);
+            REQUIRE(prosody_script_async("prosody.sh", "stop-main", &script) == 0);
             phase = 1;
         } else if (phase == 1 || phase == 3) {
             int status;
@@ -1014,7 +933,7 @@ static int test_restart(void)
             }
         } else if (phase == 2 && t - t_down >= 1500) {
             /* Down for a while: the clients retry and back off meanwhile. */
-            REQUIRE(run_script_async("start-main", &script) == 0);
+            REQUIRE(prosody_script_async("prosody.sh", "start-main", &script) == 0);
             phase = 3;
         }
         uint32_t seen = alice.n_reported + bob.n_rx;
@@ -1313,7 +1232,7 @@ static int test_export(void)
     export_rx = &bob;
     tick = tick_nothing;
     char file[128];
-    snprintf(file, sizeof(file), "%s/bot-session", dir);
+    snprintf(file, sizeof(file), "%s/bot-session", prosody_dir());
     /* The messages never reached the server: resent on resumption. */
     CHECK_INT(export_round("c2s", 1, 20, file), 0);
     /* The server has them but its acks were lost: <resumed h=.../> confirms
@@ -1844,7 +1763,7 @@ int main(int argc, char **argv)
         return 77;
     }
     if (rc != 0) {
-        stop_prosody(1);
+        prosody_stop(1);
         canto_loop_free(loop);
         return 1;
     }
@@ -1880,6 +1799,6 @@ int main(int argc, char **argv)
     proxy_stop();
     canto_loop_free(loop);
     int result = CHECK_DONE();
-    stop_prosody(result != 0);
+    prosody_stop(result != 0);
     return result;
 }
