@@ -96,12 +96,17 @@ expect() {
     return 1
 }
 
-# stop NAME [SIGNAL]: signal it and wait for it to exit.
+# stop NAME [SIGNAL]: signal it and wait for it to exit. After SIGTERM every
+# peer must exit 0: a sanitizer report or a leak makes it fail.
 stop() {
-    local name=$1 sig=${2:-TERM}
+    local name=$1 sig=${2:-TERM} rc=0
     kill "-$sig" "${PID[$name]}" 2>/dev/null
-    wait "${PID[$name]}" 2>/dev/null
+    wait "${PID[$name]}" 2>/dev/null || rc=$?
     unset "PID[$name]"
+    if [[ $sig == TERM ]] && ((rc != 0)); then
+        fail "$name exited with status $rc after SIGTERM"
+        show "$name"
+    fi
 }
 
 echo "== namespaces $A and $B"
