@@ -43,12 +43,15 @@ static int signal_pipe[2] = {-1, -1};
 static void usage(FILE *f)
 {
     fprintf(f, "usage: " PROG " --name NAME [--nick NICK] [--status avail|away|dnd] [--msg TEXT]\n"
-               "                       [--interface IF]... [--port N] [--ttl SECONDS] [-v]\n"
+               "                       [--interface IF]... [--port N] [--ttl SECONDS]\n"
+               "                       [--tls off|optional|required --cert PEM --key PEM] [-v]\n"
                "  --name NAME     user name; published as NAME@HOST unless it has an '@'\n"
                "  --nick NICK     nickname shown to peers\n"
                "  --interface IF  use only this interface (repeatable; default: all)\n"
                "  --port N        TCP port for incoming streams (default: any free port)\n"
                "  --ttl SECONDS   lifetime of our records when we vanish without goodbye\n"
+               "  --tls MODE      encrypt streams with peers: off (default), optional, required;\n"
+               "                  needs --cert and --key (a self-signed certificate will do)\n"
                "  -v              log protocol steps to standard error\n"
                "Then type 'PEER: TEXT' lines to send; '/status away [msg]'; '/quit'.\n");
 }
@@ -260,6 +263,21 @@ int main(int argc, char **argv)
                 fprintf(stderr, PROG ": unknown status '%s' (avail, away, dnd)\n", val);
                 return 1;
             }
+        } else if (strcmp(arg, "--cert") == 0) {
+            o.cert_file = val;
+        } else if (strcmp(arg, "--key") == 0) {
+            o.key_file = val;
+        } else if (strcmp(arg, "--tls") == 0) {
+            if (strcmp(val, "off") == 0) {
+                o.tls = CANTO_LL_TLS_OFF;
+            } else if (strcmp(val, "optional") == 0) {
+                o.tls = CANTO_LL_TLS_OPTIONAL;
+            } else if (strcmp(val, "required") == 0) {
+                o.tls = CANTO_LL_TLS_REQUIRED;
+            } else {
+                fprintf(stderr, PROG ": unknown TLS mode '%s' (off, optional, required)\n", val);
+                return 1;
+            }
         } else if (strcmp(arg, "--interface") == 0) {
             if (nifaces == MAX_IFACES) {
                 fprintf(stderr, PROG ": at most %d interfaces\n", MAX_IFACES);
@@ -287,6 +305,11 @@ int main(int argc, char **argv)
     if (!o.name) {
         fprintf(stderr, PROG ": --name is required\n");
         usage(stderr);
+        return 1;
+    }
+    if (o.tls != CANTO_LL_TLS_OFF && (!o.cert_file || !o.key_file)) {
+        fprintf(stderr, PROG ": --tls %s needs --cert and --key\n",
+                o.tls == CANTO_LL_TLS_REQUIRED ? "required" : "optional");
         return 1;
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* a line is an event: tell it at once */

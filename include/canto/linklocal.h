@@ -20,8 +20,9 @@
  * the stanza's `to`, opening a stream to the peer first when there is none.
  *
  * Not on a session: stream management, reconnection, SASL and resource
- * binding (XEP-0174 streams have none of them). Streams are not encrypted: a
- * link-local name is not something a certificate can vouch for.
+ * binding (XEP-0174 streams have none of them). Streams are plaintext unless
+ * @ref canto_linklocal_options::tls asks for TLS (see canto_ll_tls for what
+ * it does and does not protect against).
  *
  * Threads: a canto_linklocal and its sessions are used only from the thread
  * that runs their loop; callbacks run on that thread.
@@ -46,6 +47,7 @@
 #include <canto/loop.h>
 #include <canto/memory.h>
 #include <canto/stanza.h>
+#include <canto/tls.h>
 
 CANTO_BEGIN_DECLS
 
@@ -124,6 +126,22 @@ typedef void (*canto_ll_session_fn)(void *user_data, canto_linklocal *ll, canto_
 typedef void (*canto_ll_undelivered_fn)(void *user_data, canto_linklocal *ll,
                                         const canto_stanza *stanza, int error);
 
+/**
+ * Encryption of streams with peers (STARTTLS inside the XEP-0174 stream).
+ * No authority vouches for link-local names, so a peer's certificate is
+ * taken as it comes unless @ref canto_linklocal_options::pins are set: that
+ * stops passive eavesdroppers on the network, not an active attacker. Most
+ * other XEP-0174 software speaks plaintext only.
+ */
+typedef enum canto_ll_tls {
+    CANTO_LL_TLS_OFF = 0, /**< plaintext (the default, what peers commonly expect) */
+    /** Offer TLS on streams peers open to us and use it on streams we open
+     *  when the peer offers it; otherwise plaintext. */
+    CANTO_LL_TLS_OPTIONAL = 1,
+    /** TLS or no stream, both ways. */
+    CANTO_LL_TLS_REQUIRED = 2,
+} canto_ll_tls;
+
 /** Our own name as published: renamed after a conflict ("alice@host-2"). */
 typedef void (*canto_ll_name_fn)(void *user_data, canto_linklocal *ll, const char *name);
 
@@ -157,6 +175,14 @@ typedef struct canto_linklocal_options {
     /** TTL of our host and SRV records in seconds; 0: 120 (RFC 6762 §10).
      *  Peers forget us this long after we vanish without a goodbye. */
     unsigned ttl;
+    canto_ll_tls tls; /**< default CANTO_LL_TLS_OFF */
+    /** PEM certificate and key shown to peers (required unless tls is OFF);
+     *  a self-signed one will do. Read when a stream starts TLS. */
+    const char *cert_file, *key_file;
+    /** Keys peers must present (SHA-256 of their SubjectPublicKeyInfo),
+     *  copied; NULL/0: any key. Meaningful only with TLS. */
+    const canto_spki_pin *pins;
+    size_t npins;
 
     canto_ll_peer_fn peer;               /**< NULL: not told */
     canto_ll_session_fn session;         /**< NULL: not told */
@@ -177,8 +203,8 @@ typedef struct canto_linklocal_options {
 #define CANTO_LINKLOCAL_OPTIONS_INIT                                                               \
     {                                                                                              \
         CANTO_LINKLOCAL_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, CANTO_LL_AVAIL, \
-            NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,    \
-            CANTO_LOG_INFO, NULL, NULL                                                             \
+            NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, CANTO_LL_TLS_OFF, NULL, NULL, NULL, 0, NULL, \
+            NULL, NULL, NULL, NULL, NULL, NULL, CANTO_LOG_INFO, NULL, NULL                         \
     }
 
 /**
@@ -186,7 +212,8 @@ typedef struct canto_linklocal_options {
  * @param loop drives it; must outlive it.
  * @param out receives the object; free with canto_linklocal_free().
  * @return 0, CANTO_EINVAL (NULL, bad option version, missing name, bad
- *         status, caps given partly, a TXT value over 255 bytes),
+ *         status, caps given partly, a TXT value over 255 bytes, TLS
+ *         without a certificate and key, pins without a count),
  *         CANTO_EJID_LOCAL / CANTO_EJID_DOMAIN (name not a bare JID),
  *         CANTO_ENOMEM.
  */

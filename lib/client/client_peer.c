@@ -21,6 +21,10 @@ struct canto__peer_link {
     size_t naddrs;
     uint16_t port;
     canto__eyeballs *race;
+    canto__stream_ll_tls tls;
+    char *cert_file, *key_file;
+    canto_spki_pin *pins;
+    size_t npins;
 };
 
 static void close_fd(int *fd)
@@ -70,6 +74,22 @@ int canto__client_new_peer(canto_loop *loop, const canto__peer_options *o, canto
         p->name = canto__strndup(&c->alloc, o->peer, strlen(o->peer));
         if (!p->name)
             rc = CANTO_ENOMEM;
+    }
+    p->tls = o->tls;
+    if (rc == 0 && o->cert_file && o->key_file) {
+        p->cert_file = canto__strndup(&c->alloc, o->cert_file, strlen(o->cert_file));
+        p->key_file = canto__strndup(&c->alloc, o->key_file, strlen(o->key_file));
+        if (!p->cert_file || !p->key_file)
+            rc = CANTO_ENOMEM;
+    }
+    if (rc == 0 && o->npins) {
+        p->pins = canto__calloc(&c->alloc, o->npins, sizeof(*p->pins));
+        if (p->pins) {
+            memcpy(p->pins, o->pins, o->npins * sizeof(*p->pins));
+            p->npins = o->npins;
+        } else {
+            rc = CANTO_ENOMEM;
+        }
     }
     if (rc == 0 && !p->incoming) {
         p->addrs = canto__calloc(&c->alloc, o->naddrs, sizeof(*p->addrs));
@@ -148,7 +168,12 @@ void canto__client_peer_stream_config(canto_client *c, canto__stream_config *cfg
     cfg->link_local = 1;
     cfg->domain = p->incoming ? NULL : p->name; /* XEP-0174 §6: `to` is the peer's name */
     cfg->from = canto_jid_bare_str(c->jid);
-    cfg->tls = CANTO__TLS_NONE;
+    cfg->tls = CANTO__TLS_NONE; /* link-local TLS is configured by the ll_ fields */
+    cfg->ll_tls = p->tls;
+    cfg->ll_cert_file = p->cert_file;
+    cfg->ll_key_file = p->key_file;
+    cfg->ll_pins = p->pins;
+    cfg->ll_n_pins = p->npins;
     cfg->max_stanza_bytes = c->max_stanza_bytes;
 }
 
@@ -193,6 +218,9 @@ void canto__client_peer_free(canto_client *c)
     close_fd(&p->fd);
     canto__dealloc(&c->alloc, p->name);
     canto__dealloc(&c->alloc, p->addrs);
+    canto__dealloc(&c->alloc, p->cert_file);
+    canto__dealloc(&c->alloc, p->key_file);
+    canto__dealloc(&c->alloc, p->pins);
     canto__dealloc(&c->alloc, p);
     c->peer = NULL;
 }

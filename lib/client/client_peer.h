@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 
 #include <canto/client.h>
+#include <canto/tls.h>
+#include "stream/stream.h"
 
 typedef struct canto__peer_options {
     const canto_allocator *alloc;
@@ -26,6 +28,11 @@ typedef struct canto__peer_options {
     const struct sockaddr_storage *addrs; /* initiator: the peer's addresses (copied) */
     size_t naddrs;
     uint16_t port;
+    /* TLS inside the stream; files and pins copied. */
+    canto__stream_ll_tls tls;
+    const char *cert_file, *key_file;
+    const canto_spki_pin *pins;
+    size_t npins;
 } canto__peer_options;
 
 /* The client starts with canto_client_connect() like any other. On failure

@@ -55,6 +55,10 @@ static int check_options(const canto_linklocal_options *o)
 {
     if (!o->name || !o->name[0] || (unsigned)o->status > CANTO_LL_DND)
         return CANTO_EINVAL;
+    if ((unsigned)o->tls > CANTO_LL_TLS_REQUIRED ||
+        (o->tls != CANTO_LL_TLS_OFF && (!o->cert_file || !o->key_file)) || (!o->pins && o->npins) ||
+        (o->pins && !o->npins))
+        return CANTO_EINVAL;
     int ncaps = !!o->caps_hash + !!o->caps_node + !!o->caps_ver;
     if (ncaps != 0 && ncaps != 3)
         return CANTO_EINVAL;
@@ -138,6 +142,17 @@ int canto_linklocal_new(canto_loop *loop, const canto_linklocal_options *o, cant
     ll->caps_node = dup_opt(ll, o->caps_node, &failed);
     ll->caps_ver = dup_opt(ll, o->caps_ver, &failed);
     ll->host = dup_opt(ll, o->host, &failed);
+    ll->cert_file = dup_opt(ll, o->cert_file, &failed);
+    ll->key_file = dup_opt(ll, o->key_file, &failed);
+    if (o->npins) {
+        ll->pins = canto__calloc(&ll->alloc, o->npins, sizeof(*ll->pins));
+        if (ll->pins) {
+            memcpy(ll->pins, o->pins, o->npins * sizeof(*ll->pins));
+            ll->npins = o->npins;
+        } else {
+            failed = 1;
+        }
+    }
     if (o->interfaces) {
         size_t n = 0;
         while (o->interfaces[n])
@@ -158,6 +173,8 @@ int canto_linklocal_new(canto_loop *loop, const canto_linklocal_options *o, cant
     ll->opts.email = ll->opts.jid = ll->opts.msg = ll->opts.host = NULL;
     ll->opts.caps_hash = ll->opts.caps_node = ll->opts.caps_ver = NULL;
     ll->opts.interfaces = NULL;
+    ll->opts.cert_file = ll->opts.key_file = NULL;
+    ll->opts.pins = NULL;
     *out = ll;
     return 0;
 }
@@ -321,6 +338,7 @@ static void destroy(canto_linklocal *ll)
     for (size_t i = 0; ll->interfaces && ll->interfaces[i]; i++)
         canto__dealloc(&ll->alloc, ll->interfaces[i]);
     canto__dealloc(&ll->alloc, ll->interfaces);
+    canto__dealloc(&ll->alloc, ll->pins);
     canto__alloc a = ll->alloc;
     canto__dealloc(&a, ll);
 }

@@ -57,6 +57,9 @@ struct canto_linklocal {
     char *published;              /* as announced after renames, or NULL before */
     char *user;                   /* the part before '@' */
     char *nick, *first, *last, *email, *jid, *msg, *caps_hash, *caps_node, *caps_ver, *host;
+    char *cert_file, *key_file;
+    canto_spki_pin *pins;
+    size_t npins;
     char **interfaces;
     canto_ll_status status;
     char last_error[256];

@@ -160,6 +160,13 @@ static void peer_options(canto_linklocal *ll, canto__peer_options *po)
     po->trace_ud = ll->opts.xml_trace_user_data;
     po->local = canto_linklocal_name(ll);
     po->fd = -1;
+    po->tls = ll->opts.tls == CANTO_LL_TLS_REQUIRED   ? CANTO__LL_TLS_REQUIRE
+              : ll->opts.tls == CANTO_LL_TLS_OPTIONAL ? CANTO__LL_TLS_OPTIONAL
+                                                      : CANTO__LL_TLS_OFF;
+    po->cert_file = ll->cert_file;
+    po->key_file = ll->key_file;
+    po->pins = ll->pins;
+    po->npins = ll->npins;
 }
 
 void canto__ll_session_accepted(canto_linklocal *ll, int fd, const struct sockaddr_storage *remote)
