@@ -575,19 +575,20 @@ static void send_probes(canto__mdns *m)
 {
     for (size_t ii = 0; ii < m->nifs; ii++) {
         mdns_out_begin(m, (int)ii, NULL, 0, 0, 1);
-        /* §8.1: one packet asks for every name being probed (type ANY, QU)
-         * and proposes the records in the authority section */
+        /* §8.1: one packet asks for every name being probed (type ANY) and
+         * proposes the records in the authority section. The QU bit §8.1
+         * suggests is left off: port 5353 is shared (SO_REUSEPORT) by every
+         * responder on the host, and the kernel hands a unicast reply to one
+         * of them only, so a defender's answer could miss us (§15.1). */
         if (m->host.sel) {
             rr_init(&m->rr, m->host_full, CANTO__MDNS_T_ANY, 0, 0);
             m->rr.section = CANTO__MDNS_QD;
-            m->rr.unicast = 1;
             mdns_out_add(m, &m->rr);
         }
         for (mdns_svc *s = m->svcs; s; s = s->next)
             if (s->o.sel) {
                 rr_init(&m->rr, s->fullname, CANTO__MDNS_T_ANY, 0, 0);
                 m->rr.section = CANTO__MDNS_QD;
-                m->rr.unicast = 1;
                 mdns_out_add(m, &m->rr);
             }
         if (m->host.sel) {

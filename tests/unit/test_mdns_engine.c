@@ -553,7 +553,7 @@ static int test_probe_timing(void)
         REQUIRE(canto__mdns_parse(s->data, s->len, n->msg) == 0);
         const canto__mdns_rr *q = find_rr(n->msg, CANTO__MDNS_QD, name, CANTO__MDNS_T_ANY);
         if (q && !(n->msg->flags & 0x8000) && np < 8) {
-            CHECK(q->unicast);
+            CHECK(!q->unicast); /* QM: see send_probes() */
             const canto__mdns_rr *srv = find_rr(n->msg, CANTO__MDNS_NS, name, CANTO__MDNS_T_SRV);
             CHECK(srv != NULL);
             CHECK(srv && srv->u.srv.port == 7);
