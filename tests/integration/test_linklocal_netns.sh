@@ -11,6 +11,8 @@
 #   6  a message to a peer that is not there is refused with a reason
 #   7  TLS: a peer that requires it refuses plaintext (the sender is told);
 #      one with TLS optional talks to it over TLS 1.3
+#   8  python-zeroconf (an independent mDNS stack) sees alice's XEP-0174 TXT
+#      record, and alice sees a service zeroconf registers, status included
 # Needs root and iproute2: exits 77 (skip) without them unless
 # CANTO_REQUIRE_NETNS=1 (then it fails).
 #
@@ -185,6 +187,40 @@ if bash "$SERVERS/certs.sh" "$CERTS" >/dev/null; then
     stop erin || fail "erin exited with status $?"
 else
     fail "could not make certificates (certtool from gnutls-bin)"
+fi
+
+echo "== 8: interop with python-zeroconf"
+ZC=
+if /usr/bin/python3 -c 'import zeroconf' 2>/dev/null; then
+    ZC=/usr/bin/python3
+elif [[ ${CANTO_REQUIRE_NETNS:-0} == 1 ]]; then
+    fail "python3-zeroconf is not installed"
+fi
+if [[ -n $ZC ]]; then
+    (
+        for f in "${IN[@]}"; do
+            exec {f}>&-
+        done
+        exec "$NETNS" exec "$B" "$ZC" "$SERVERS/zeroconf_peer.py" browse >"$TMP/zc_browse.out" \
+            2>"$TMP/zc_browse.err"
+    ) &
+    PID[zc_browse]=$!
+    (
+        for f in "${IN[@]}"; do
+            exec {f}>&-
+        done
+        exec "$NETNS" exec "$B" "$ZC" "$SERVERS/zeroconf_peer.py" register --host zc-host \
+            zed@zc-host 5299 txtvers=1 nick=Zed status=dnd "msg=out to lunch" \
+            >"$TMP/zc_zed.out" 2>"$TMP/zc_zed.err"
+    ) &
+    PID[zc_zed]=$!
+    expect zc_browse "+ alice@$H txtvers=1 nick=Alice status=avail" 20
+    expect alice "+ zed@zc-host Zed dnd" 20
+    # Only once it is done registering does zeroconf say goodbye on SIGTERM.
+    expect zc_zed "registered zed@zc-host" 20
+    stop zc_zed TERM
+    expect alice "- zed@zc-host" 10
+    stop zc_browse TERM
 fi
 
 echo "== alice is still fine"
