@@ -282,6 +282,15 @@ CANTO_EXPORT int canto_linklocal_send_message(canto_linklocal *ll, const char *p
                                               const char *body);
 
 /**
+ * Make sure a stream with @p peer is open or opening, e.g. to send it an iq
+ * with canto_client_send_iq() once CANTO_LL_SESSION_OPENED reports it.
+ * @return 0 (open already: canto_linklocal_session() returns it; or opening:
+ *         OPENED or CLOSED will tell), CANTO_EINVAL, CANTO_ESTATE (not
+ *         started), CANTO_ENOTFOUND (no such peer is known), CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_linklocal_connect(canto_linklocal *ll, const char *peer);
+
+/**
  * The open session with @p peer, if any.
  * @return borrowed (see the ownership rules above), or NULL.
  */

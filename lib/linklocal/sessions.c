@@ -44,6 +44,14 @@ static void reap(void *ud)
     }
 }
 
+/* Mark @p s for the reaper, which frees it in the next loop round. */
+static void bury(canto_linklocal *ll, canto__ll_session *s)
+{
+    s->dead = 1;
+    if (!ll->freed)
+        canto__timer_start(ll->loop, &ll->reaper, canto_loop_now(ll->loop), reap, ll);
+}
+
 static void flush_waiting(canto_linklocal *ll, canto__ll_session *s)
 {
     while (s->waiting && !s->dead && !ll->freed) {
@@ -112,14 +120,12 @@ static void on_state(void *ud, canto_client *client, canto_client_state st,
         return;
     int error = info ? info->error : 0;
     canto__ll_enter(ll);
-    s->dead = 1;
+    bury(ll, s);
     report_undelivered(ll, s, error ? error : CANTO_ENOTCONN);
     /* An incoming stream that never came up was never the application's. */
     if ((s->opened || !s->incoming) && ll->opts.session && !ll->freed)
         ll->opts.session(ll->opts.user_data, ll, client, CANTO_LL_SESSION_CLOSED, peer ? peer : "",
                          s->incoming, error);
-    if (!ll->freed)
-        canto__timer_start(ll->loop, &ll->reaper, canto_loop_now(ll->loop), reap, ll);
     canto__ll_leave(ll);
 }
 
@@ -181,7 +187,7 @@ void canto__ll_session_accepted(canto_linklocal *ll, int fd, const struct sockad
     }
     s->remote = *remote;
     if (canto_client_connect(s->client) != 0)
-        s->dead = 1; /* the reaper frees it with the next session that ends */
+        bury(ll, s);
 }
 
 static canto__ll_session *find_session(canto_linklocal *ll, const char *peer)
@@ -241,13 +247,14 @@ static int open_session(canto_linklocal *ll, const canto__ll_peer *p, canto__ll_
     po.addrs = addrs;
     po.naddrs = n;
     po.port = p->port;
+    *out = NULL;
     int rc = add_session(ll, &po, 0, out);
     if (rc == 0)
         rc = canto_client_connect((*out)->client);
     if (rc) {
         canto__ll_set_error(ll, "could not open a stream to %s: %s", p->name, canto_strerror(rc));
         if (*out)
-            (*out)->dead = 1;
+            bury(ll, *out);
     }
     return rc;
 }
@@ -270,6 +277,29 @@ static int enqueue(canto_linklocal *ll, canto__ll_session *s, const canto_stanza
     return 0;
 }
 
+/* The session with the peer @p to names (a resource, if any, rides along:
+ * peers are named by bare JIDs), opening one if there is none. */
+static int session_for(canto_linklocal *ll, const char *to, canto__ll_session **out)
+{
+    if (!ll->started)
+        return CANTO_ESTATE;
+    char peer[CANTO__MDNS_NAME_MAX];
+    size_t len = strcspn(to, "/");
+    if (len >= sizeof(peer))
+        return CANTO_ENOTFOUND;
+    memcpy(peer, to, len);
+    peer[len] = '\0';
+    *out = find_session(ll, peer);
+    if (*out)
+        return 0;
+    const canto__ll_peer *p = canto__ll_find_peer(ll, peer);
+    if (!p) {
+        canto__ll_set_error(ll, "no peer named %s is on the network", peer);
+        return CANTO_ENOTFOUND;
+    }
+    return open_session(ll, p, out);
+}
+
 int canto_linklocal_send(canto_linklocal *ll, const canto_stanza *st)
 {
     if (!ll || !st)
@@ -277,30 +307,21 @@ int canto_linklocal_send(canto_linklocal *ll, const canto_stanza *st)
     const char *to = canto_stanza_attr(st, "to");
     if (!to || !to[0])
         return CANTO_EINVAL;
-    if (!ll->started)
-        return CANTO_ESTATE;
-    char peer[CANTO__MDNS_NAME_MAX];
-    /* Peers are named by bare JIDs; a resource, if any, rides along. */
-    size_t len = strcspn(to, "/");
-    if (len >= sizeof(peer))
-        return CANTO_ENOTFOUND;
-    memcpy(peer, to, len);
-    peer[len] = '\0';
-    canto__ll_session *s = find_session(ll, peer);
-    if (s && s->opened)
+    canto__ll_session *s = NULL;
+    int rc = session_for(ll, to, &s);
+    if (rc)
+        return rc;
+    if (s->opened)
         return canto_client_send(s->client, st);
-    if (!s) {
-        const canto__ll_peer *p = canto__ll_find_peer(ll, peer);
-        if (!p) {
-            canto__ll_set_error(ll, "no peer named %s is on the network", peer);
-            return CANTO_ENOTFOUND;
-        }
-        s = NULL;
-        int rc = open_session(ll, p, &s);
-        if (rc)
-            return rc;
-    }
     return enqueue(ll, s, st);
+}
+
+int canto_linklocal_connect(canto_linklocal *ll, const char *peer)
+{
+    if (!ll || !peer || !peer[0])
+        return CANTO_EINVAL;
+    canto__ll_session *s = NULL;
+    return session_for(ll, peer, &s);
 }
 
 int canto_linklocal_send_message(canto_linklocal *ll, const char *peer, const char *body)
