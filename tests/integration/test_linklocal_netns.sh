@@ -27,44 +27,20 @@ WRAP=${CANTO_TOOLS_WRAPPER:-}
 
 "$NETNS" check || exit $?
 
-A=cll-a-$$
-B=cll-b-$$
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/canto-ll.XXXXXX")
 H=$(hostname)
 H=${H%%.*}
-declare -A PID IN
-FAILED=0
-
-cleanup() {
-    local name
-    for name in "${!PID[@]}"; do
-        kill -9 "${PID[$name]}" 2>/dev/null
-    done
-    wait 2>/dev/null
-    "$NETNS" down "$A" "$B"
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-"$NETNS" up "$A" "$B" || exit 1
+TAG=cll
+# shellcheck source=netns_harness.sh
+. "$(dirname "$0")/netns_harness.sh"
 
 # peer NAME NAMESPACE ARGS...: canto-linklocal in the background, reading
-# commands from a FIFO that say NAME LINE writes to.
+# commands that `say NAME LINE` writes into its FIFO.
 peer() {
     local name=$1 ns=$2 fd
     shift 2
     mkfifo "$TMP/$name.in"
-    # The other peers' FIFO write ends stay out of this one, or closing them
-    # here would not end their input. exec keeps $! the program's PID.
-    (
-        for f in "${IN[@]}"; do
-            exec {f}>&-
-        done
-        # shellcheck disable=SC2086
-        exec "$NETNS" exec "$ns" $WRAP "$LL" "$@" <"$TMP/$name.in" >"$TMP/$name.out" \
-            2>"$TMP/$name.err"
-    ) &
-    PID[$name]=$!
+    # shellcheck disable=SC2086
+    spawn "$name" "$ns" $WRAP "$LL" "$@"
     exec {fd}>"$TMP/$name.in"
     IN[$name]=$fd
 }
@@ -73,69 +49,37 @@ say() {
     printf '%s\n' "$2" >&"${IN[$1]}"
 }
 
-show() {
-    echo "--- $1 stdout:"
-    cat "$TMP/$1.out"
-    echo "--- $1 stderr (last 30 lines):"
-    tail -n 30 "$TMP/$1.err"
-}
-
-fail() {
-    echo "FAIL: $*"
-    FAILED=$((FAILED + 1))
-}
-
-# expect NAME FIXED-LINE SECONDS: wait for exactly that line on NAME's stdout.
-expect() {
-    local name=$1 line=$2 secs=$3 t=0
-    while ((t < secs * 10)); do
-        if grep -qxF -- "$line" "$TMP/$name.out"; then
-            echo "ok: $name: $line"
-            return 0
-        fi
-        sleep 0.1
-        t=$((t + 1))
-    done
-    fail "$name did not print '$line' within ${secs}s"
-    show "$name"
-    return 1
-}
-
-# stop NAME [SIGNAL]: end it (closing its input first for a clean quit).
-stop() {
-    local name=$1 sig=${2:-}
-    if [[ -n $sig ]]; then
-        kill "-$sig" "${PID[$name]}" 2>/dev/null
-    else
-        exec {IN[$name]}>&-
-    fi
-    wait "${PID[$name]}" 2>/dev/null
-    local rc=$?
+# quit NAME: end its input, as a user would; it must exit 0.
+quit() {
+    local name=$1 rc=0
+    exec {IN[$1]}>&-
+    unset "IN[$name]"
+    wait "${PID[$name]}" 2>/dev/null || rc=$?
     unset "PID[$name]"
-    return $rc
+    ((rc == 0)) || fail "$name exited with status $rc"
 }
 
 echo "== 1: alice in $A and bob in $B find each other"
 peer alice "$A" --name alice --nick Alice -v
 peer bob "$B" --name bob --nick Bob --ttl 3 -v
-expect alice "+ bob@$H Bob avail" 20
-expect bob "+ alice@$H Alice avail" 20
+expect_line alice "+ bob@$H Bob avail" 20
+expect_line bob "+ alice@$H Alice avail" 20
 
 echo "== 2: messages both ways"
 say alice "bob@$H: hello bob"
-expect bob "alice@$H	hello bob" 10
+expect_line bob "alice@$H	hello bob" 10
 say bob "alice@$H: hi alice, got it"
-expect alice "bob@$H	hi alice, got it" 10
+expect_line alice "bob@$H	hi alice, got it" 10
 say alice "bob@$H: second message"
-expect bob "alice@$H	second message" 10
+expect_line bob "alice@$H	second message" 10
 
 echo "== 3: bob changes status"
 say bob "/status away gone fishing"
-expect alice "+ bob@$H Bob away" 10
+expect_line alice "+ bob@$H Bob away" 10
 
 echo "== 4: bob quits cleanly: alice sees the goodbye at once"
-stop bob || fail "bob exited with status $?"
-expect alice "- bob@$H" 5
+quit bob
+expect_line alice "- bob@$H" 5
 
 echo "== 6: a message to bob now is refused"
 say alice "bob@$H: are you there?"
@@ -149,12 +93,12 @@ grep -q "could not send to bob@$H" "$TMP/alice.err" && echo "ok: refused" ||
 
 echo "== 5: carol (TTL 3 s) killed with SIGKILL: gone after expiry"
 peer carol "$B" --name carol --ttl 3
-expect alice "+ carol@$H - avail" 20
-expect carol "+ alice@$H Alice avail" 20
+expect_line alice "+ carol@$H - avail" 20
+expect_line carol "+ alice@$H Alice avail" 20
 say carol "alice@$H: before I vanish"
-expect alice "carol@$H	before I vanish" 10
+expect_line alice "carol@$H	before I vanish" 10
 stop carol KILL
-expect alice "- carol@$H" 20
+expect_line alice "- carol@$H" 20
 
 echo "== 7: dave requires TLS; alice (plaintext) cannot reach him, erin (optional) can"
 CERTS=$TMP/certs
@@ -163,8 +107,8 @@ if bash "$SERVERS/certs.sh" "$CERTS" >/dev/null; then
         --key "$CERTS/localhost.key" -v
     peer erin "$A" --name erin --tls optional --cert "$CERTS/wrong.pem" \
         --key "$CERTS/wrong.key" -v
-    expect alice "+ dave@$H - avail" 20
-    expect erin "+ dave@$H - avail" 20
+    expect_line alice "+ dave@$H - avail" 20
+    expect_line erin "+ dave@$H - avail" 20
     say alice "dave@$H: in the clear"
     t=0
     until grep -q "message to dave@$H not delivered" "$TMP/alice.err" || ((t > 100)); do
@@ -178,13 +122,13 @@ if bash "$SERVERS/certs.sh" "$CERTS" >/dev/null; then
         fail "dave accepted a plaintext message although he requires TLS"
     fi
     say erin "dave@$H: under cover"
-    expect dave "erin@$H	under cover" 10
+    expect_line dave "erin@$H	under cover" 10
     say dave "erin@$H: received, encrypted"
-    expect erin "dave@$H	received, encrypted" 10
+    expect_line erin "dave@$H	received, encrypted" 10
     grep -q "TLS 1\.[23] established" "$TMP/erin.err" && echo "ok: erin's stream is encrypted" ||
         fail "erin's stream with dave was not encrypted"
-    stop dave || fail "dave exited with status $?"
-    stop erin || fail "erin exited with status $?"
+    quit dave
+    quit erin
 else
     fail "could not make certificates (certtool from gnutls-bin)"
 fi
@@ -197,29 +141,15 @@ elif [[ ${CANTO_REQUIRE_NETNS:-0} == 1 ]]; then
     fail "python3-zeroconf is not installed"
 fi
 if [[ -n $ZC ]]; then
-    (
-        for f in "${IN[@]}"; do
-            exec {f}>&-
-        done
-        exec "$NETNS" exec "$B" "$ZC" "$SERVERS/zeroconf_peer.py" browse >"$TMP/zc_browse.out" \
-            2>"$TMP/zc_browse.err"
-    ) &
-    PID[zc_browse]=$!
-    (
-        for f in "${IN[@]}"; do
-            exec {f}>&-
-        done
-        exec "$NETNS" exec "$B" "$ZC" "$SERVERS/zeroconf_peer.py" register --host zc-host \
-            zed@zc-host 5299 txtvers=1 nick=Zed status=dnd "msg=out to lunch" \
-            >"$TMP/zc_zed.out" 2>"$TMP/zc_zed.err"
-    ) &
-    PID[zc_zed]=$!
-    expect zc_browse "+ alice@$H txtvers=1 nick=Alice status=avail" 20
-    expect alice "+ zed@zc-host Zed dnd" 20
+    spawn zc_browse "$B" "$ZC" "$SERVERS/zeroconf_peer.py" browse
+    spawn zc_zed "$B" "$ZC" "$SERVERS/zeroconf_peer.py" register --host zc-host \
+        zed@zc-host 5299 txtvers=1 nick=Zed status=dnd "msg=out to lunch"
+    expect_line zc_browse "+ alice@$H txtvers=1 nick=Alice status=avail" 20
+    expect_line alice "+ zed@zc-host Zed dnd" 20
     # Only once it is done registering does zeroconf say goodbye on SIGTERM.
-    expect zc_zed "registered zed@zc-host" 20
+    expect_line zc_zed "registered zed@zc-host" 20
     stop zc_zed TERM
-    expect alice "- zed@zc-host" 10
+    expect_line alice "- zed@zc-host" 10
     stop zc_browse TERM
 fi
 
@@ -228,7 +158,7 @@ if ! kill -0 "${PID[alice]}" 2>/dev/null; then
     fail "alice exited early"
     show alice
 fi
-stop alice || fail "alice exited with status $?"
+quit alice
 if grep -q "AddressSanitizer\|runtime error\|definitely lost" "$TMP"/*.err; then
     fail "errors in the logs"
     grep -n "ERROR\|AddressSanitizer\|runtime error" "$TMP"/*.err | head -20

@@ -39,88 +39,22 @@ if [[ -z $PY ]]; then
     exit 77
 fi
 
-A=cmdns-a-$$
-B=cmdns-b-$$
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/canto-mdns.XXXXXX")
-declare -A PID
-FAILED=0
-
-cleanup() {
-    local name
-    for name in "${!PID[@]}"; do
-        kill -9 "${PID[$name]}" 2>/dev/null
-    done
-    wait 2>/dev/null
-    "$NETNS" down "$A" "$B"
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-"$NETNS" up "$A" "$B" || exit 1
-
-# start NAME NAMESPACE CMD...: run in the background, output in $TMP/NAME.*.
-# `ip netns exec` execs the command, so $! is the command itself.
-start() {
-    local name=$1 ns=$2
-    shift 2
-    "$NETNS" exec "$ns" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-    PID[$name]=$!
-}
-
-show() {
-    local name=$1
-    echo "--- $name stdout:"
-    cat "$TMP/$name.out"
-    echo "--- $name stderr (last 40 lines):"
-    tail -n 40 "$TMP/$name.err"
-}
-
-fail() {
-    echo "FAIL: $*"
-    FAILED=$((FAILED + 1))
-}
-
-# expect NAME REGEX SECONDS: wait for a line of NAME's stdout to match.
-expect() {
-    local name=$1 re=$2 secs=$3 t=0
-    while ((t < secs * 10)); do
-        if grep -qE -- "$re" "$TMP/$name.out"; then
-            echo "ok: $name: $(grep -E -- "$re" "$TMP/$name.out" | head -n 1)"
-            return 0
-        fi
-        sleep 0.1
-        t=$((t + 1))
-    done
-    fail "$name printed no line matching /$re/ within ${secs}s"
-    show "$name"
-    return 1
-}
-
-# stop NAME [SIGNAL]: signal it and wait for it to exit. After SIGTERM every
-# peer must exit 0: a sanitizer report or a leak makes it fail.
-stop() {
-    local name=$1 sig=${2:-TERM} rc=0
-    kill "-$sig" "${PID[$name]}" 2>/dev/null
-    wait "${PID[$name]}" 2>/dev/null || rc=$?
-    unset "PID[$name]"
-    if [[ $sig == TERM ]] && ((rc != 0)); then
-        fail "$name exited with status $rc after SIGTERM"
-        show "$name"
-    fi
-}
+TAG=cmdns
+# shellcheck source=netns_harness.sh
+. "$(dirname "$0")/netns_harness.sh"
 
 echo "== namespaces $A and $B"
-start canto_browse "$B" "$TOOL" --host canto-b browse _presence._tcp
-start zc_browse "$B" "$PY" "$PEER" browse
+spawn canto_browse "$B" "$TOOL" --host canto-b browse _presence._tcp
+spawn zc_browse "$B" "$PY" "$PEER" browse
 
 echo "== a: Canto publishes in A, Canto browses in B"
-start alice "$A" "$TOOL" --host canto-a publish alice@canto-a 5562 \
+spawn alice "$A" "$TOOL" --host canto-a publish alice@canto-a 5562 \
     txtvers=1 1st=Alice port.p2pj=5562 status=avail
 expect alice '^published alice@canto-a$' 15
 expect canto_browse '^\+ alice@canto-a txtvers=1 1st=Alice port.p2pj=5562 status=avail$' 15
 
 echo "== b: zeroconf registers in A, Canto browses in B"
-start bob "$A" "$PY" "$PEER" register --host zc-a bob@zc-a 5563 \
+spawn bob "$A" "$PY" "$PEER" register --host zc-a bob@zc-a 5563 \
     txtvers=1 1st=Bob port.p2pj=5563 status=dnd
 expect bob '^registered bob@zc-a$' 15
 expect canto_browse '^\+ bob@zc-a txtvers=1 1st=Bob port.p2pj=5563 status=dnd$' 15
@@ -129,9 +63,9 @@ echo "== c: Canto publishes in A, zeroconf browses in B"
 expect zc_browse '^\+ alice@canto-a txtvers=1 1st=Alice port.p2pj=5562 status=avail$' 15
 
 echo "== d: zeroconf holds a name in B, Canto publishes the same name in A"
-start dave_zc "$B" "$PY" "$PEER" register --host zc-b dave@shared 5564 txtvers=1 1st=Dave
+spawn dave_zc "$B" "$PY" "$PEER" register --host zc-b dave@shared 5564 txtvers=1 1st=Dave
 expect dave_zc '^registered dave@shared$' 15
-start dave "$A" "$TOOL" --host canto-a2 publish dave@shared 5565 txtvers=1 1st=Canto-Dave
+spawn dave "$A" "$TOOL" --host canto-a2 publish dave@shared 5565 txtvers=1 1st=Canto-Dave
 expect dave '^renamed dave@shared-2$' 15
 expect dave '^published dave@shared-2$' 15
 expect canto_browse '^\+ dave@shared-2 txtvers=1 1st=Canto-Dave$' 15
@@ -147,7 +81,7 @@ expect canto_browse '^- alice@canto-a$' 5
 expect zc_browse '^- alice@canto-a$' 5
 
 echo "== e: a publisher killed with SIGKILL is gone after its TTL (3 s)"
-start eve "$A" "$TOOL" --host canto-e --ttl 3 publish eve@canto-e 5566 txtvers=1 1st=Eve
+spawn eve "$A" "$TOOL" --host canto-e --ttl 3 publish eve@canto-e 5566 txtvers=1 1st=Eve
 expect eve '^published eve@canto-e$' 15
 expect canto_browse '^\+ eve@canto-e txtvers=1 1st=Eve$' 15
 killed_at=$(date +%s%N)
