@@ -29,7 +29,8 @@ WRAP=${CANTO_TOOLS_WRAPPER:-}
 
 H=$(hostname)
 H=${H%%.*}
-TAG=cll
+TAG=cll # used by the harness
+export TAG
 # shellcheck source=netns_harness.sh
 . "$(dirname "$0")/netns_harness.sh"
 
@@ -42,7 +43,7 @@ peer() {
     # shellcheck disable=SC2086
     spawn "$name" "$ns" $WRAP "$LL" "$@"
     exec {fd}>"$TMP/$name.in"
-    IN[$name]=$fd
+    IN["$name"]=$fd
 }
 
 say() {
@@ -51,8 +52,8 @@ say() {
 
 # quit NAME: end its input, as a user would; it must exit 0.
 quit() {
-    local name=$1 rc=0
-    exec {IN[$1]}>&-
+    local name=$1 rc=0 fd=${IN[$1]}
+    exec {fd}>&-
     unset "IN[$name]"
     wait "${PID[$name]}" 2>/dev/null || rc=$?
     unset "PID[$name]"

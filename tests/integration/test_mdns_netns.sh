@@ -39,7 +39,8 @@ if [[ -z $PY ]]; then
     exit 77
 fi
 
-TAG=cmdns
+TAG=cmdns # used by the harness
+export TAG
 # shellcheck source=netns_harness.sh
 . "$(dirname "$0")/netns_harness.sh"
 
