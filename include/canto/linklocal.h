@@ -225,7 +225,8 @@ CANTO_EXPORT int canto_linklocal_new(canto_loop *loop, const canto_linklocal_opt
  * a conflict: see @ref canto_linklocal_options::renamed), announce it and
  * start browsing for peers.
  * @return 0, CANTO_ESTATE (already started), CANTO_EIO (a socket could not
- *         be opened or bound; canto_linklocal_last_error() says which),
+ *         be opened or bound, or the certificate or key file cannot be read;
+ *         canto_linklocal_last_error() says which),
  *         CANTO_ENOTFOUND (no usable interface), CANTO_ENOMEM.
  */
 CANTO_EXPORT int canto_linklocal_start(canto_linklocal *ll);

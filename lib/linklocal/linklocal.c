@@ -2,6 +2,7 @@
  * browse), status changes, and freeing. */
 #include "linklocal/linklocal_impl.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -251,6 +252,14 @@ int canto_linklocal_start(canto_linklocal *ll)
         return CANTO_EINVAL;
     if (ll->started)
         return CANTO_ESTATE;
+    /* Read only when a stream starts TLS: a bad path would otherwise show up
+     * as one failed stream after another. */
+    const char *files[] = {ll->cert_file, ll->key_file};
+    for (size_t i = 0; i < 2; i++)
+        if (files[i] && access(files[i], R_OK) != 0) {
+            canto__ll_set_error(ll, "cannot read %s: %s", files[i], strerror(errno));
+            return CANTO_EIO;
+        }
     int rc = canto__ll_listen(ll);
     if (rc == 0)
         rc = open_mdns(ll);

@@ -168,6 +168,14 @@ static int test_options(void)
     o.caps_hash = NULL;
     o.tls = CANTO_LL_TLS_REQUIRED; /* TLS without a certificate */
     CHECK_INT(canto_linklocal_new(loop, &o, &ll), CANTO_EINVAL);
+    o.cert_file = "/nonexistent/cert.pem";
+    o.key_file = "/nonexistent/key.pem";
+    CHECK_INT(canto_linklocal_new(loop, &o, &ll), 0);
+    CHECK_INT(canto_linklocal_start(ll), CANTO_EIO); /* told at start, not per stream */
+    CHECK(strstr(canto_linklocal_last_error(ll), "/nonexistent/cert.pem") != NULL);
+    canto_linklocal_free(ll);
+    ll = NULL;
+    o.cert_file = o.key_file = NULL;
     o.tls = CANTO_LL_TLS_OFF;
     char big[300];
     memset(big, 'x', sizeof(big) - 1);
