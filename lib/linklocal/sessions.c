@@ -362,6 +362,10 @@ void canto__ll_sessions_free(canto_linklocal *ll)
         s->dead = 1; /* no more events from it */
         report_undelivered(ll, s, CANTO_ECANCELED);
         canto_client_remove_listener(s->client, s->listener_id);
+        /* XEP-0174 §8: the peer hears </stream:stream> rather than a reset;
+         * freeing right after still flushes it to the socket. */
+        if (s->opened)
+            canto_client_disconnect(s->client);
         canto_client_free(s->client);
         canto__dealloc(&ll->alloc, s);
     }

@@ -22,7 +22,7 @@ typedef struct side {
     char last_status[16], last_msg[64], last_nick[32], last_first[32], last_jid[64];
     size_t naddr;
     canto_client *session;
-    int opened, closed, incoming;
+    int opened, closed, incoming, closed_error;
     char messages[512];
     int nmessages;
     char last_from[128];
@@ -32,6 +32,15 @@ typedef struct side {
 static canto_loop *loop;
 static side A, B;
 static int pings_answered, iq_outcome = -1, iq_error_outcome = -1;
+static int close_tags_in; /* </stream:stream> received by alice */
+
+static void on_trace(void *ud, int outgoing, const char *xml, size_t len)
+{
+    (void)ud;
+    static const char tag[] = "</stream:stream>";
+    if (!outgoing && len >= sizeof(tag) - 1 && memcmp(xml, tag, sizeof(tag) - 1) == 0)
+        close_tags_in++;
+}
 static char iq_error_cond[64];
 
 static void on_peer(void *ud, canto_linklocal *ll, canto_ll_peer_event ev, const canto_ll_peer *p)
@@ -89,7 +98,6 @@ static void on_session(void *ud, canto_linklocal *ll, canto_client *session,
     side *s = ud;
     (void)ll;
     (void)peer;
-    (void)error;
     if (ev == CANTO_LL_SESSION_OPENED) {
         s->opened++;
         s->session = session;
@@ -104,6 +112,7 @@ static void on_session(void *ud, canto_linklocal *ll, canto_client *session,
         canto_client_add_handler(session, &p, on_ping, s, NULL);
     } else {
         s->closed++;
+        s->closed_error = error;
         if (s->session == session)
             s->session = NULL;
     }
@@ -148,6 +157,8 @@ static int make(side *s, const char *name, const char *nick)
     o.session = on_session;
     o.undelivered = on_undelivered;
     o.user_data = s;
+    if (s == &A)
+        o.xml_trace = on_trace;
     s->tag = name;
     int rc = canto_linklocal_new(loop, &o, &s->ll);
     if (rc)
@@ -287,6 +298,8 @@ static int test_two_peers(void)
     B.ll = NULL;
     CHECK(run_until(&A.gone, 1, 5000));
     CHECK(run_until(&A.closed, 1, 5000));
+    CHECK_INT(A.closed_error, CANTO_ECLOSED);
+    CHECK_INT(close_tags_in, 1); /* bob closed the stream (§8) rather than the socket */
     CHECK(A.session == NULL);
     CHECK_INT((int)canto_linklocal_peer_count(A.ll), 0);
     CHECK_INT(canto_linklocal_send_message(A.ll, "bob@hostb", "late"), CANTO_ENOTFOUND);
