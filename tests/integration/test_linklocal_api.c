@@ -157,8 +157,13 @@ static int make(side *s, const char *name, const char *nick)
     o.session = on_session;
     o.undelivered = on_undelivered;
     o.user_data = s;
-    if (s == &A)
+    /* alice names her interface (the veth end run_in_netns.sh made); bob
+     * takes every suitable one. */
+    static const char *const alice_ifs[] = {"cv0", NULL};
+    if (s == &A) {
         o.xml_trace = on_trace;
+        o.interfaces = alice_ifs;
+    }
     s->tag = name;
     int rc = canto_linklocal_new(loop, &o, &s->ll);
     if (rc)
@@ -188,6 +193,15 @@ static int test_options(void)
     ll = NULL;
     o.cert_file = o.key_file = NULL;
     o.tls = CANTO_LL_TLS_OFF;
+    /* Only the interfaces named: none of them exists. */
+    const char *ifs[] = {"canto-nope0", NULL};
+    o.interfaces = ifs;
+    CHECK_INT(canto_linklocal_new(loop, &o, &ll), 0);
+    CHECK_INT(canto_linklocal_start(ll), CANTO_ENOTFOUND);
+    CHECK(strstr(canto_linklocal_last_error(ll), "mDNS") != NULL);
+    canto_linklocal_free(ll);
+    ll = NULL;
+    o.interfaces = NULL;
     char big[300];
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
