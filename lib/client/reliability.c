@@ -2,6 +2,7 @@
  * back-pressure, the resend policy after a lost session, reconnect backoff,
  * session export/import and Client State Indication. */
 #include "client/client_impl.h"
+#include "client/client_peer.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -181,8 +182,10 @@ int canto__client_confirm_by_ping(canto_client *c, uint64_t token)
         return CANTO_ENOMEM;
     t->client = c;
     t->token = token;
-    canto_stanza *ping, *child;
-    int rc = canto_stanza_new_iq(NULL, "get", canto_jid_domain(c->jid), "x", &ping);
+    canto_stanza *ping = NULL, *child;
+    /* On a link-local session the peer itself is the other end. */
+    const char *to = c->peer ? canto__client_peer_name(c) : canto_jid_domain(c->jid);
+    int rc = to ? canto_stanza_new_iq(NULL, "get", to, "x", &ping) : CANTO_ENOTCONN;
     if (rc == 0)
         rc = canto_stanza_set_attr(ping, "id", NULL); /* a fresh random one */
     if (rc == 0)

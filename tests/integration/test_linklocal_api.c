@@ -33,6 +33,16 @@ static canto_loop *loop;
 static side A, B;
 static int pings_answered, iq_outcome = -1, iq_error_outcome = -1;
 static int close_tags_in; /* </stream:stream> received by alice */
+static int delivered = -1;
+static uint64_t delivered_token;
+
+static void on_delivery(void *ud, canto_client *c, uint64_t token, int status)
+{
+    (void)ud;
+    (void)c;
+    delivered_token = token;
+    delivered = status;
+}
 
 static void on_trace(void *ud, int outgoing, const char *xml, size_t len)
 {
@@ -290,6 +300,17 @@ static int test_two_peers(void)
         canto_loop_run_once(loop, 50);
     CHECK_INT(pings_answered, 1);
     CHECK_INT(iq_outcome, CANTO_IQ_RESULT);
+
+    /* A tracked send is confirmed by the peer itself (a ping after it). */
+    CHECK_INT(canto_client_set_delivery_callback(A.session, on_delivery, NULL), 0);
+    CHECK_INT(canto_stanza_new_message(NULL, "chat", "bob@hostb", NULL, "tracked", &m), 0);
+    CHECK_INT(canto_client_send_tracked(A.session, m, 42), 0);
+    canto_stanza_free(m);
+    for (int i = 0; i < 200 && delivered < 0; i++)
+        canto_loop_run_once(loop, 50);
+    CHECK_INT(delivered, 0);
+    CHECK_INT((int)delivered_token, 42);
+    CHECK(strstr(B.messages, "[tracked]") != NULL);
 
     /* One nobody handles gets the automatic service-unavailable. */
     CHECK_INT(canto_stanza_new_iq(NULL, "get", "bob@hostb", "q1", &iq), 0);
