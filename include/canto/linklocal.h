@@ -20,7 +20,10 @@
  * the stanza's `to`, opening a stream to the peer first when there is none.
  *
  * Not on a session: stream management, reconnection, SASL and resource
- * binding (XEP-0174 streams have none of them). Streams are plaintext unless
+ * binding (XEP-0174 streams have none of them). canto_client_send_tracked()
+ * works: the peer's answer to a ping sent right after the stanza confirms it.
+ * canto_linklocal_connect() opens a session ahead of time, for iq requests. Streams are plaintext
+ * unless
  * @ref canto_linklocal_options::tls asks for TLS (see canto_ll_tls for what
  * it does and does not protect against).
  *
