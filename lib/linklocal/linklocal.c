@@ -339,9 +339,9 @@ static void destroy(canto_linklocal *ll)
     canto__ll_listen_close(ll);
     canto__ll_peers_free(ll);
     canto__timer_stop(&ll->reaper);
-    char **strs[] = {&ll->name,      &ll->published, &ll->user, &ll->nick, &ll->first,
-                     &ll->last,      &ll->email,     &ll->jid,  &ll->msg,  &ll->caps_hash,
-                     &ll->caps_node, &ll->caps_ver,  &ll->host};
+    char **strs[] = {&ll->name,      &ll->published, &ll->user, &ll->nick,      &ll->first,
+                     &ll->last,      &ll->email,     &ll->jid,  &ll->msg,       &ll->caps_hash,
+                     &ll->caps_node, &ll->caps_ver,  &ll->host, &ll->cert_file, &ll->key_file};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         canto__dealloc(&ll->alloc, *strs[i]);
     for (size_t i = 0; ll->interfaces && ll->interfaces[i]; i++)
