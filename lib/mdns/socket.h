@@ -22,9 +22,9 @@
 typedef struct canto__mdns_io canto__mdns_io;
 
 typedef struct canto__mdns_io_config {
-    const char *host;             /* host label; NULL: gethostname() up to the first dot */
-    const char *const *ifnames;   /* NULL-terminated; NULL: all suitable interfaces */
-    int no_ipv4, no_ipv6;         /* leave one family out */
+    const char *host;           /* host label; NULL: gethostname() up to the first dot */
+    const char *const *ifnames; /* NULL-terminated; NULL: all suitable interfaces */
+    int no_ipv4, no_ipv6;       /* leave one family out */
 } canto__mdns_io_config;
 
 /* @p ev's `send` is ignored (the driver sends); the other events are passed
