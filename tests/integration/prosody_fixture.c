@@ -152,3 +152,69 @@ void prosody_client_options(canto_client_options *o, const char *password)
     o->ca_file = ca;
     o->no_system_trust = 1;
 }
+
+int prosody_client_new(canto_loop *loop, const char *user, const char *resource,
+                       canto_client_options *o, canto_client **out)
+{
+    char jid[128], password[128];
+    snprintf(jid, sizeof(jid), "%s@localhost", user);
+    snprintf(password, sizeof(password), "%s-secret", user);
+    prosody_client_options(o, password);
+    o->resource = resource;
+    int rc = canto_client_new(loop, jid, o, out);
+    /* The options keep no pointer to this stack buffer past the call. */
+    o->password = NULL;
+    return rc;
+}
+
+int prosody_run_until(canto_loop *loop, int (*done)(void *), void *arg, unsigned timeout_ms)
+{
+    uint64_t deadline = canto_loop_now(loop) + timeout_ms;
+    while (!done(arg)) {
+        if (canto_loop_now(loop) >= deadline)
+            return 0;
+        if (canto_loop_run_once(loop, 100) < 0)
+            return 0;
+    }
+    return 1;
+}
+
+typedef struct counter_wait {
+    const int *counter;
+    int want;
+} counter_wait;
+
+static int counter_reached(void *arg)
+{
+    const counter_wait *w = arg;
+    return *w->counter >= w->want;
+}
+
+int prosody_wait_for(canto_loop *loop, const int *counter, int want, unsigned timeout_ms)
+{
+    counter_wait w = {counter, want};
+    return prosody_run_until(loop, counter_reached, &w, timeout_ms);
+}
+
+void prosody_run_for(canto_loop *loop, unsigned ms)
+{
+    uint64_t end = canto_loop_now(loop) + ms;
+    while (canto_loop_now(loop) < end)
+        canto_loop_run_once(loop, 20);
+}
+
+int prosody_send_presence(canto_client *c, const char *type, const char *to)
+{
+    canto_stanza *p = NULL;
+    int rc = canto_stanza_new_presence(NULL, type, to, &p);
+    if (rc == 0)
+        rc = canto_client_send(c, p);
+    canto_stanza_free(p);
+    return rc;
+}
+
+void prosody_log(void *label, canto_log_level level, const char *area, const char *msg)
+{
+    fprintf(stderr, "  [%s] %s %s: %s\n", (const char *)label, canto_log_level_name(level), area,
+            msg);
+}

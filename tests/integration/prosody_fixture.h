@@ -67,4 +67,30 @@ unsigned prosody_port(void);
  * only the test CA. The strings stay valid until prosody_stop(). */
 void prosody_client_options(canto_client_options *o, const char *password);
 
+/* A client for USER@localhost/RESOURCE, an account prosody.sh made (password
+ * "USER-secret"), with @p o's other settings: prosody_client_options() fills
+ * in the connection. Not connected yet. Returns 0 or a CANTO_E* code; the
+ * caller owns *out. */
+int prosody_client_new(canto_loop *loop, const char *user, const char *resource,
+                       canto_client_options *o, canto_client **out);
+
+/* Run @p loop until done(arg) returns non-zero. Returns 1 then; 0 when
+ * @p timeout_ms pass first or the loop fails. */
+int prosody_run_until(canto_loop *loop, int (*done)(void *), void *arg, unsigned timeout_ms);
+
+/* prosody_run_until() for callbacks that count: until *counter >= want. */
+int prosody_wait_for(canto_loop *loop, const int *counter, int want, unsigned timeout_ms);
+
+/* Run @p loop for @p ms whatever happens (to see that nothing else does, or
+ * to give the server time). */
+void prosody_run_for(canto_loop *loop, unsigned ms);
+
+/* Send a presence of @p type to @p to (both NULL: available, to the server).
+ * Returns 0 or a CANTO_E* code. */
+int prosody_send_presence(canto_client *c, const char *type, const char *to);
+
+/* A canto_log_fn printing "  [LABEL] level area: message" to stderr, where
+ * the log user data is LABEL (a string). */
+void prosody_log(void *label, canto_log_level level, const char *area, const char *msg);
+
 #endif

@@ -236,28 +236,10 @@ static void session_free(session *s)
     s->trace_len = s->trace_cap = 0;
 }
 
-/* Run the loop until done(arg) or @p timeout_ms. @return 1 if done. */
-static int run_until(int (*done)(void *), void *arg, unsigned timeout_ms)
-{
-    uint64_t deadline = canto_loop_now(loop) + timeout_ms;
-    while (!done(arg)) {
-        if (canto_loop_now(loop) >= deadline)
-            return 0;
-        if (canto_loop_run_once(loop, 100) < 0)
-            return 0;
-    }
-    return 1;
-}
-
 static int settled(void *arg)
 {
     const session *s = arg;
     return s->connected || s->disconnected;
-}
-
-static int is_disconnected(void *arg)
-{
-    return ((const session *)arg)->disconnected;
 }
 
 /* Connect and wait for CONNECTED or DISCONNECTED. @return 1 if connected. */
@@ -268,7 +250,7 @@ static int connect_wait(session *s, const char *jid, const canto_client_options 
         fprintf(stderr, "  %s: could not start: %s\n", s->label, canto_strerror(rc));
         return 0;
     }
-    if (!run_until(settled, s, WAIT_MS)) {
+    if (!prosody_run_until(loop, settled, s, WAIT_MS)) {
         fprintf(stderr, "  %s: neither connected nor disconnected in time\n", s->label);
         return 0;
     }
@@ -280,7 +262,7 @@ static int disconnect_wait(session *s)
 {
     if (canto_client_disconnect(s->client) != 0)
         return -1;
-    if (!run_until(is_disconnected, s, WAIT_MS))
+    if (!prosody_wait_for(loop, &s->disconnected, 1, WAIT_MS))
         return -1;
     if (s->error != 0 || !s->disconnecting ||
         canto_client_get_state(s->client) != CANTO_CLIENT_DISCONNECTED) {
@@ -547,7 +529,7 @@ static int test_bound_jid(void)
     canto_client_options o = opts_for(&s, "carol-secret");
     REQUIRE(session_start(&s, "carol@localhost/desk", &o) == 0);
     CHECK_STR(canto_jid_str(canto_client_jid(s.client)), "carol@localhost/desk");
-    REQUIRE(run_until(settled, &s, WAIT_MS) && s.connected);
+    REQUIRE(prosody_run_until(loop, settled, &s, WAIT_MS) && s.connected);
     CHECK_STR(s.bound, "carol@localhost/desk");
     CHECK_STR(canto_jid_str(canto_client_jid(s.client)), "carol@localhost/desk");
     CHECK_STR(canto_jid_resource(canto_client_jid(s.client)), "desk");
@@ -559,7 +541,7 @@ static int test_bound_jid(void)
     o = opts_for(&s, "carol-secret");
     REQUIRE(session_start(&s, "carol@localhost", &o) == 0);
     CHECK_STR(canto_jid_str(canto_client_jid(s.client)), "carol@localhost");
-    REQUIRE(run_until(settled, &s, WAIT_MS) && s.connected);
+    REQUIRE(prosody_run_until(loop, settled, &s, WAIT_MS) && s.connected);
     const canto_jid *j = canto_client_jid(s.client);
     CHECK_STR(canto_jid_bare_str(j), "carol@localhost");
     CHECK(canto_jid_resource(j) && canto_jid_resource(j)[0]);
@@ -615,18 +597,18 @@ static int test_two_clients(void)
     m.from = "carol@localhost";
     m.priority = 10;
     REQUIRE(canto_client_add_handler(s[1].client, &m, carol_only, &carol_hits, NULL) == 0);
-    REQUIRE(run_until(both_connected, s, WAIT_MS));
+    REQUIRE(prosody_run_until(loop, both_connected, s, WAIT_MS));
     REQUIRE(s[0].connected && s[1].connected);
 
     CHECK_INT(send_chat(&s[0], "bob@localhost/phone", "Hello Bob <&> \xc3\xa9"), 0);
-    REQUIRE(run_until(got_message, &s[1], WAIT_MS));
+    REQUIRE(prosody_run_until(loop, got_message, &s[1], WAIT_MS));
     CHECK_INT(s[1].received, 1);
     CHECK_STR(s[1].from, s[0].bound);
     CHECK_STR(s[1].body, "Hello Bob <&> \xc3\xa9");
     CHECK_INT(carol_hits, 0);
 
     CHECK_INT(send_chat(&s[1], s[1].from, "Hi Alice"), 0);
-    REQUIRE(run_until(got_message, &s[0], WAIT_MS));
+    REQUIRE(prosody_run_until(loop, got_message, &s[0], WAIT_MS));
     CHECK_STR(s[0].from, "bob@localhost/phone");
     CHECK_STR(s[0].body, "Hi Alice");
 
@@ -661,7 +643,7 @@ static int test_send_on_connect(void)
     /* The server keeps the order of one sender's stanzas: once the marker
      * is in, every copy of the first message is too. */
     CHECK_INT(send_chat(&s[1], s[0].bound, "marker"), 0);
-    REQUIRE(run_until(got_marker, &s[0], WAIT_MS));
+    REQUIRE(prosody_run_until(loop, got_marker, &s[0], WAIT_MS));
     CHECK_INT(s[0].received - 1, 1);
     CHECK_INT(disconnect_wait(&s[1]), 0);
     CHECK_INT(disconnect_wait(&s[0]), 0);
@@ -746,7 +728,7 @@ static int test_many_clients(void)
     }
     fprintf(stderr, "  %d clients (%s) connecting on one loop\n", N_MANY,
             extra_users >= N_MANY ? "one account each" : "resources of alice, bob, carol");
-    CHECK(run_until(all_settled, m, WAIT_MANY_MS));
+    CHECK(prosody_run_until(loop, all_settled, m, WAIT_MANY_MS));
     int connected = 0;
     for (int i = 0; i < N_MANY; i++) {
         connected += m->s[i].connected && !m->s[i].disconnected;
@@ -764,7 +746,7 @@ static int test_many_clients(void)
         CHECK_INT(send_chat(&m->s[i], m->s[(i + 1) % N_MANY].bound, body), 0);
     }
     if (connected == N_MANY) {
-        CHECK(run_until(all_received, m, WAIT_MANY_MS));
+        CHECK(prosody_run_until(loop, all_received, m, WAIT_MANY_MS));
         int right = 0;
         for (int i = 0; i < N_MANY; i++) {
             int from = (i + N_MANY - 1) % N_MANY;
@@ -783,7 +765,7 @@ static int test_many_clients(void)
     for (int i = 0; i < N_MANY; i++)
         if (!m->s[i].disconnected)
             CHECK_INT(canto_client_disconnect(m->s[i].client), 0);
-    CHECK(run_until(all_disconnected, m, WAIT_MANY_MS));
+    CHECK(prosody_run_until(loop, all_disconnected, m, WAIT_MANY_MS));
     int clean = 0;
     for (int i = 0; i < N_MANY; i++) {
         clean += m->s[i].disconnected && m->s[i].disconnecting && m->s[i].error == 0 &&

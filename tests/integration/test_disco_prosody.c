@@ -39,20 +39,10 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Run the loop until *flag is non-zero or @p ms pass. @return *flag. */
-static int run_until(const int *flag, int ms)
+/* Run the loop until *flag is non-zero or @p ms pass. @return 1 if it is. */
+static int run_until(const int *flag, unsigned ms)
 {
-    uint64_t end = now_ms() + (uint64_t)ms;
-    while (!*flag && now_ms() < end)
-        canto_loop_run_once(loop, 50);
-    return *flag;
-}
-
-/* Run the loop for @p ms regardless. */
-static void run_for(int ms)
-{
-    int never = 0;
-    run_until(&never, ms);
+    return prosody_wait_for(loop, flag, 1, ms);
 }
 
 typedef struct account {
@@ -84,17 +74,12 @@ static void trace(void *ud, int outgoing, const char *xml, size_t len)
 
 static int account_open(account *a, const char *user, const char *resource)
 {
-    char jid[64], password[64];
-    snprintf(jid, sizeof(jid), "%s@localhost", user);
-    snprintf(password, sizeof(password), "%s-secret", user);
     canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
-    prosody_client_options(&o, password);
-    o.resource = resource;
     if (verbose) {
         o.xml_trace = trace;
         o.xml_trace_user_data = (void *)a->name;
     }
-    int rc = canto_client_new(loop, jid, &o, &a->client);
+    int rc = prosody_client_new(loop, user, resource, &o, &a->client);
     if (rc == 0)
         rc = canto_client_set_state_callback(a->client, on_state, a);
     return rc;
@@ -290,7 +275,7 @@ static int test_free(void)
     CHECK_INT(canto_disco_query_info(tmp, "localhost", NULL, count_callback, &calls, NULL), 0);
     CHECK_INT(canto_disco_query_items(tmp, "localhost", NULL, count_callback, &calls, NULL), 0);
     canto_disco_free(tmp);
-    run_for(1000);
+    prosody_run_for(loop, 1000);
     CHECK_INT(calls, 0);
 
     /* alice's own object still answers. */
@@ -369,7 +354,7 @@ static int test_peer_info(void)
     unsigned req = 0;
     REQUIRE(canto_disco_query_info(alice.disco, "localhost", NULL, on_answer, &a, &req) == 0);
     CHECK_INT(canto_disco_cancel(alice.disco, req), 0);
-    run_for(500);
+    prosody_run_for(loop, 500);
     CHECK_INT(a.done, 0);
     return 0;
 }
@@ -405,7 +390,7 @@ static int test_caps(void)
     REQUIRE(canto_stanza_new_presence(NULL, NULL, full_jid(&alice), &pres) == 0);
     CHECK_INT(canto_client_send(bob.client, pres), 0);
     canto_stanza_free(pres);
-    run_for(500);
+    prosody_run_for(loop, 500);
     CHECK_INT(seen.count, 1);
 
     /* Bob's features change: a new ver, verified again. */
@@ -438,7 +423,7 @@ static int test_caps(void)
     CHECK_INT(canto_client_send(carol.client, pres), 0);
     canto_stanza_free(pres);
     REQUIRE(run_until(&carol_asked, WAIT_MS));
-    run_for(1000); /* let alice receive and check the answer */
+    prosody_run_for(loop, 1000); /* let alice receive and check the answer */
     CHECK_INT(seen.carol_seen, 0);
     info = NULL;
     CHECK_INT(canto_disco_caps_lookup(alice.disco, "QgayPKawpkPSDYmwT/WM94uAlu0=", &info),
@@ -453,7 +438,7 @@ static int test_caps(void)
     canto_stanza_set_attr(c, "ver", "QgayPKawpkPSDYmwT/WM94uAlu0=");
     CHECK_INT(canto_client_send(carol.client, pres), 0);
     canto_stanza_free(pres);
-    run_for(1000);
+    prosody_run_for(loop, 1000);
     CHECK_INT(carol_asked, 1);
 
     /* Unavailable: bob's caps are forgotten (the cache keeps the ver). */

@@ -215,14 +215,6 @@ static int wait_for(int (*cond)(const void *), const void *ud, const char *what)
     return 1;
 }
 
-/* Run the loop for @p ms whatever happens (to see that nothing else does). */
-static void run_for(int ms)
-{
-    uint64_t end = canto_loop_now(loop) + (uint64_t)ms;
-    while (canto_loop_now(loop) < end)
-        canto_loop_run_once(loop, 20);
-}
-
 typedef struct accts {
     account **list;
     size_t n;
@@ -348,7 +340,7 @@ static int test_connect(void)
     accts s = {all, 5};
     REQUIRE(wait_for(all_connected, &s, "all connected"));
     /* Fresh accounts: empty rosters. */
-    run_for(300);
+    prosody_run_for(loop, 300);
     for (size_t i = 0; i < 5; i++)
         CHECK_INT(canto_roster_count(all[i]->roster), 0);
     /* Each account sees its own other resources. */

@@ -23,7 +23,6 @@
 #include "../unit/check.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -33,9 +32,8 @@
 #include <canto/canto.h>
 #include <canto/muc.h>
 
-#ifndef CANTO_SERVERS_DIR
-#error "CANTO_SERVERS_DIR must name tests/servers"
-#endif
+#include "prosody_fixture.h"
+
 #ifndef CANTO_MUC_BOT_EXE
 #error "CANTO_MUC_BOT_EXE must name the canto-muc-bot example"
 #endif
@@ -50,45 +48,6 @@ extern char **environ;
 
 static int verbose;
 static canto_loop *loop;
-static char dir[64];
-static char ca[512];
-static unsigned port;
-
-static int prosody(const char *verb)
-{
-    char *argv[] = {"bash", CANTO_SERVERS_DIR "/prosody.sh", (char *)verb, dir, NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "bash", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return -1;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int load_env(void)
-{
-    char path[128], line[512];
-    snprintf(path, sizeof(path), "%s/env", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "CANTO_PROSODY_STARTTLS_PORT=", 28) == 0)
-            port = (unsigned)atoi(line + 28);
-        else if (strncmp(line, "CANTO_PROSODY_CA=", 17) == 0)
-            snprintf(ca, sizeof(ca), "%s", line + 17);
-    }
-    fclose(f);
-    return port && ca[0] ? 0 : -1;
-}
 
 /* What one event said. */
 typedef struct seen {
@@ -119,12 +78,6 @@ typedef struct user {
     char list[512];   /* the last reply's items, "nick/jid/role/affiliation;" each */
     canto_form *form; /* the last configuration form received */
 } user;
-
-static void on_log(void *ud, canto_log_level level, const char *area, const char *msg)
-{
-    const user *u = ud;
-    fprintf(stderr, "  [%s] %s %s: %s\n", u->name, canto_log_level_name(level), area, msg);
-}
 
 static void on_state(void *ud, canto_client *c, canto_client_state st,
                      const canto_disconnect_info *info)
@@ -205,33 +158,9 @@ static void on_reply(void *ud, canto_muc *muc, const canto_muc_reply *r)
     u->replies++;
 }
 
-static int run_until(int (*done)(void *), void *arg, unsigned timeout_ms)
-{
-    uint64_t deadline = canto_loop_now(loop) + timeout_ms;
-    while (!done(arg)) {
-        if (canto_loop_now(loop) >= deadline)
-            return 0;
-        if (canto_loop_run_once(loop, 100) < 0)
-            return 0;
-    }
-    return 1;
-}
-
-typedef struct wait_int {
-    const int *v;
-    int want;
-} wait_int;
-
-static int reached(void *arg)
-{
-    const wait_int *w = arg;
-    return *w->v >= w->want;
-}
-
 static int wait_for(const int *v, int want)
 {
-    wait_int w = {v, want};
-    return run_until(reached, &w, WAIT_MS);
+    return prosody_wait_for(loop, v, want, WAIT_MS);
 }
 
 /* Wait for the answer to the request just made; @return its outcome. */
@@ -240,45 +169,26 @@ static canto_iq_outcome answered(user *u, int before)
     return wait_for(&u->replies, before + 1) ? u->outcome : CANTO_IQ_CANCELED;
 }
 
-static int send_presence(user *u)
-{
-    canto_stanza *p;
-    int rc = canto_stanza_new_presence(NULL, NULL, NULL, &p);
-    if (rc == 0)
-        rc = canto_client_send(u->client, p);
-    canto_stanza_free(p);
-    return rc;
-}
-
 static int login(user *u, const char *name, int no_sm)
 {
     memset(u, 0, sizeof(*u));
     snprintf(u->name, sizeof(u->name), "%s", name);
-    char jid[64], pw[64];
-    snprintf(jid, sizeof(jid), "%s@localhost", name);
-    snprintf(pw, sizeof(pw), "%s-secret", name);
     canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
-    o.password = pw;
-    o.resource = "muc";
-    o.host = "127.0.0.1";
-    o.port = port;
-    o.ca_file = ca;
-    o.no_system_trust = 1;
     o.reconnect = CANTO_RECONNECT_MANUAL;
     o.no_stream_management = no_sm;
     if (verbose) {
-        o.log = on_log;
-        o.log_user_data = u;
+        o.log = prosody_log;
+        o.log_user_data = u->name;
         o.log_level = CANTO_LOG_DEBUG;
     }
-    if (canto_client_new(loop, jid, &o, &u->client) != 0 ||
+    if (prosody_client_new(loop, name, "muc", &o, &u->client) != 0 ||
         canto_muc_new(u->client, loop, &u->muc) != 0)
         return 0;
     canto_muc_set_callback(u->muc, on_event, u);
     canto_client_set_state_callback(u->client, on_state, u);
     if (canto_client_connect(u->client) != 0 || !wait_for(&u->connected, 1))
         return 0;
-    return send_presence(u) == 0;
+    return prosody_send_presence(u->client, NULL, NULL) == 0;
 }
 
 static void logout(user *u)
@@ -687,14 +597,14 @@ static int test_bot(void)
     CHECK(settle(&a, BOT_ROOM));
 
     char server[64];
-    snprintf(server, sizeof(server), "127.0.0.1:%u", port);
+    snprintf(server, sizeof(server), "127.0.0.1:%u", prosody_port());
     char *argv[] = {CANTO_MUC_BOT_EXE,
                     "--jid",
                     "carol@localhost/bot",
                     "--server",
                     server,
                     "--ca-file",
-                    ca,
+                    (char *)prosody_ca(),
                     BOT_ROOM,
                     "bot",
                     NULL};
@@ -750,24 +660,11 @@ static int test_bot(void)
 int main(void)
 {
     verbose = getenv("CANTO_TEST_VERBOSE") && strcmp(getenv("CANTO_TEST_VERBOSE"), "0") != 0;
-    snprintf(dir, sizeof(dir), "/tmp/canto-muc-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    int rc = prosody("start");
-    if (rc == 77) {
-        fprintf(stderr, "prosody not installed: skipping\n");
-        rmdir(dir);
-        return 77;
-    }
-    if (rc != 0 || load_env() != 0) {
-        fprintf(stderr, "could not start prosody (see %s)\n", dir);
-        prosody("stop");
-        return 1;
-    }
+    int rc = prosody_start("muc");
+    if (rc != 0)
+        return rc;
     if (canto_loop_new(NULL, &loop) != 0) {
-        prosody("stop");
+        prosody_stop(1);
         return 1;
     }
     RUN(test_room);
@@ -775,14 +672,7 @@ int main(void)
     RUN(test_rejoin_after_reconnect);
     RUN(test_bot);
     canto_loop_free(loop);
-    prosody("stop");
-    if (check_failures == 0) {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", dir);
-    } else {
-        fprintf(stderr, "server files kept in %s\n", dir);
-    }
-    return CHECK_DONE();
+    int result = CHECK_DONE();
+    prosody_stop(result != 0);
+    return result;
 }

@@ -16,105 +16,21 @@
  * prints the XML traffic. */
 #include "../unit/check.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <canto/canto.h>
 #include <canto/disco.h>
 #include <canto/forms.h>
 #include <canto/pubsub.h>
 
-#ifndef CANTO_SERVERS_DIR
-#error "CANTO_SERVERS_DIR must name tests/servers"
-#endif
+#include "prosody_fixture.h"
 
-#define WAIT_MS 30000
+#define WAIT_MS 30000u
 #define NODE "canto-test-node"
-
-extern char **environ;
 
 static int verbose;
 static canto_loop *loop;
-static char workdir[64];
 static char service[128] = "pubsub.localhost";
-static char ca_file[256];
-static unsigned c2s_port;
-
-/* --- Prosody -------------------------------------------------------------- */
-
-static int run_script(const char *verb)
-{
-    char *argv[] = {"bash", CANTO_SERVERS_DIR "/prosody.sh", (char *)verb, workdir, NULL};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "bash", &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0)
-        return -1;
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            return -1;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Read KEY=VALUE lines of DIR/env. */
-static int read_env(void)
-{
-    char path[128], line[512];
-    snprintf(path, sizeof(path), "%s/env", workdir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *eq = strchr(line, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        const char *value = eq + 1;
-        if (strcmp(line, "CANTO_PROSODY_CA") == 0)
-            snprintf(ca_file, sizeof(ca_file), "%s", value);
-        else if (strcmp(line, "CANTO_PROSODY_STARTTLS_PORT") == 0)
-            c2s_port = (unsigned)strtoul(value, NULL, 10);
-        else if (strcmp(line, "CANTO_PROSODY_PUBSUB") == 0)
-            snprintf(service, sizeof(service), "%s", value);
-    }
-    fclose(f);
-    return ca_file[0] && c2s_port ? 0 : -1;
-}
-
-/* --- loop helpers --------------------------------------------------------- */
-
-static uint64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* Run until *counter >= want or @p ms pass; @return 1 if reached. */
-static int wait_for(const int *counter, int want, int ms)
-{
-    uint64_t deadline = monotonic_ms() + (uint64_t)ms;
-    while (*counter < want && monotonic_ms() < deadline)
-        canto_loop_run_once(loop, 50);
-    return *counter >= want;
-}
-
-static void pause_ms(int ms)
-{
-    int zero = 0;
-    wait_for(&zero, 1, ms);
-}
 
 /* --- accounts ------------------------------------------------------------- */
 
@@ -156,27 +72,26 @@ static void on_trace(void *ud, int outgoing, const char *xml, size_t len)
 
 static int account_new(account *a)
 {
-    char jid[64], password[64];
-    snprintf(jid, sizeof(jid), "%s@localhost", a->user);
-    snprintf(password, sizeof(password), "%s-secret", a->user);
     canto_client_options o = CANTO_CLIENT_OPTIONS_INIT;
-    o.password = password;
-    o.resource = "pubsub";
-    o.host = "127.0.0.1";
-    o.port = c2s_port;
-    o.ca_file = ca_file;
-    o.no_system_trust = 1;
     o.reconnect = CANTO_RECONNECT_MANUAL;
     if (verbose) {
         o.xml_trace = on_trace;
         o.xml_trace_user_data = (void *)a->user;
     }
-    if (canto_client_new(loop, jid, &o, &a->client) != 0 ||
+    if (prosody_client_new(loop, a->user, "pubsub", &o, &a->client) != 0 ||
         canto_client_set_state_callback(a->client, on_state, a) != 0 ||
         canto_disco_new(a->client, NULL, &a->disco) != 0 ||
         canto_pubsub_new(a->client, &a->ps) != 0)
         return -1;
     return canto_client_connect(a->client);
+}
+
+/* Every account connected, or one of them gave up. */
+static int all_settled(void *unused)
+{
+    (void)unused;
+    return (alice.connected && bob.connected && carol.connected) || alice.failed || bob.failed ||
+           carol.failed;
 }
 
 static void account_free(account *a)
@@ -188,12 +103,7 @@ static void account_free(account *a)
 
 static int send_presence(account *a, const char *type, const char *to)
 {
-    canto_stanza *p;
-    int rc = canto_stanza_new_presence(NULL, type, to, &p);
-    if (rc == 0)
-        rc = canto_client_send(a->client, p);
-    canto_stanza_free(p);
-    return rc;
+    return prosody_send_presence(a->client, type, to);
 }
 
 static void on_event(void *ud, canto_pubsub *ps, const canto_pubsub_event *ev)
@@ -258,7 +168,7 @@ static void on_result(void *ud, canto_pubsub *ps, const canto_pubsub_result *r)
 /* Wait for @p o's next answer and say whether it was a result. */
 static int answered_ok(outcome *o, int before)
 {
-    if (!wait_for(&o->done, before + 1, WAIT_MS))
+    if (!prosody_wait_for(loop, &o->done, before + 1, WAIT_MS))
         return 0;
     if (o->how != CANTO_IQ_RESULT)
         fprintf(stderr, "request failed: outcome %d, %s\n", (int)o->how,
@@ -266,13 +176,21 @@ static int answered_ok(outcome *o, int before)
     return o->how == CANTO_IQ_RESULT;
 }
 
+typedef struct both_wait {
+    canto_pubsub_event_type type;
+    int want;
+} both_wait;
+
+static int both_reached(void *arg)
+{
+    const both_wait *w = arg;
+    return bob.events.counts[w->type] >= w->want && carol.events.counts[w->type] >= w->want;
+}
+
 static int both_saw(canto_pubsub_event_type type, int want)
 {
-    uint64_t deadline = monotonic_ms() + WAIT_MS;
-    while ((bob.events.counts[type] < want || carol.events.counts[type] < want) &&
-           monotonic_ms() < deadline)
-        canto_loop_run_once(loop, 50);
-    return bob.events.counts[type] >= want && carol.events.counts[type] >= want;
+    both_wait w = {type, want};
+    return prosody_run_until(loop, both_reached, &w, WAIT_MS);
 }
 
 static int set_field(canto_form *form, canto_form_field_type type, const char *var,
@@ -400,7 +318,7 @@ static int test_node_life(void)
     set_field(popts, CANTO_FORM_FIELD_NONE, "pubsub#access_model", "whitelist");
     CHECK_INT(
         canto_pubsub_publish(alice.ps, service, NODE, "item-x", payload, popts, on_result, &o), 0);
-    REQUIRE(wait_for(&o.done, ++n, WAIT_MS));
+    REQUIRE(prosody_wait_for(loop, &o.done, ++n, WAIT_MS));
     CHECK_INT(o.how, CANTO_IQ_ERROR);
     canto_stanza_free(payload);
     canto_form_free(popts);
@@ -471,18 +389,18 @@ static int test_pep_nick(void)
 {
     /* A mutual presence subscription between alice and bob. */
     CHECK_INT(send_presence(&alice, "subscribe", "bob@localhost"), 0);
-    pause_ms(300);
+    prosody_run_for(loop, 300);
     CHECK_INT(send_presence(&bob, "subscribed", "alice@localhost"), 0);
     CHECK_INT(send_presence(&bob, "subscribe", "alice@localhost"), 0);
-    pause_ms(300);
+    prosody_run_for(loop, 300);
     CHECK_INT(send_presence(&alice, "subscribed", "bob@localhost"), 0);
-    pause_ms(300);
+    prosody_run_for(loop, 300);
 
     /* Alice asks for nick events: +notify in her caps, sent with her presence. */
     event_log nick = {0};
     CHECK_INT(canto_pubsub_watch_pep(alice.ps, CANTO_NS_NICK, on_event, &nick, NULL), 0);
     CHECK_INT(send_presence(&alice, NULL, NULL), 0);
-    pause_ms(500);
+    prosody_run_for(loop, 500);
 
     /* Bob publishes to his own PEP node (no `to`); the server may learn
      * alice's caps only after a round trip, so publish again until seen. */
@@ -496,7 +414,7 @@ static int test_pep_nick(void)
                   0);
         canto_stanza_free(payload);
         REQUIRE(answered_ok(&o, attempt));
-        wait_for(&nick.counts[CANTO_PUBSUB_EVENT_ITEMS], 1, 2000);
+        prosody_wait_for(loop, &nick.counts[CANTO_PUBSUB_EVENT_ITEMS], 1, 2000);
     }
     CHECK(nick.counts[CANTO_PUBSUB_EVENT_ITEMS] >= 1);
     CHECK_STR(nick.service, "bob@localhost");
@@ -505,7 +423,7 @@ static int test_pep_nick(void)
 
     /* Bob reads his own node back. */
     CHECK_INT(canto_pubsub_get_items(bob.ps, NULL, CANTO_NS_NICK, NULL, 0, 1, on_result, &o), 0);
-    REQUIRE(wait_for(&o.done, o.done + 1, WAIT_MS));
+    REQUIRE(prosody_wait_for(loop, &o.done, o.done + 1, WAIT_MS));
     CHECK_INT(o.how, CANTO_IQ_RESULT);
     CHECK_STR(o.payload_text, "Bobby");
     canto_form_free(o.form);
@@ -515,31 +433,18 @@ static int test_pep_nick(void)
 int main(void)
 {
     verbose = getenv("CANTO_TEST_VERBOSE") != NULL;
-    snprintf(workdir, sizeof(workdir), "/tmp/canto-pubsub-XXXXXX");
-    if (!mkdtemp(workdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    int rc = run_script("start");
-    if (rc == 77) {
-        fprintf(stderr, "prosody not installed: skipped\n");
-        rmdir(workdir);
-        return 77;
-    }
-    if (rc != 0 || read_env() != 0) {
-        fprintf(stderr, "prosody did not start (see %s)\n", workdir);
-        run_script("stop");
-        return 1;
-    }
+    int rc = prosody_start("pubsub");
+    if (rc != 0)
+        return rc;
+    const char *pubsub = prosody_env("CANTO_PROSODY_PUBSUB");
+    if (pubsub)
+        snprintf(service, sizeof(service), "%s", pubsub);
 
     int ok = canto_loop_new(NULL, &loop) == 0 && account_new(&alice) == 0 &&
              account_new(&bob) == 0 && account_new(&carol) == 0;
     CHECK(ok);
     if (ok) {
-        uint64_t deadline = monotonic_ms() + WAIT_MS;
-        while (!(alice.connected && bob.connected && carol.connected) &&
-               !(alice.failed || bob.failed || carol.failed) && monotonic_ms() < deadline)
-            canto_loop_run_once(loop, 50);
+        prosody_run_until(loop, all_settled, NULL, WAIT_MS);
         ok = alice.connected && bob.connected && carol.connected;
         CHECK(ok);
     }
@@ -548,7 +453,7 @@ int main(void)
         CHECK_INT(send_presence(&alice, NULL, NULL), 0);
         CHECK_INT(send_presence(&bob, NULL, NULL), 0);
         CHECK_INT(send_presence(&carol, NULL, NULL), 0);
-        pause_ms(200);
+        prosody_run_for(loop, 200);
         RUN(test_node_life);
         RUN(test_pep_nick);
     }
@@ -557,10 +462,7 @@ int main(void)
     account_free(&bob);
     account_free(&carol);
     canto_loop_free(loop);
-    run_script("stop");
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", workdir);
-    return CHECK_DONE();
+    int result = CHECK_DONE();
+    prosody_stop(result != 0);
+    return result;
 }

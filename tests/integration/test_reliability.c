@@ -373,16 +373,6 @@ static void dump_log(const peer *p)
         fprintf(stderr, "  [%s] %s\n", p->label, p->log[i % LOG_LINES]);
 }
 
-static int send_presence(canto_client *c)
-{
-    canto_stanza *pres = NULL;
-    int rc = canto_stanza_new_presence(NULL, NULL, NULL, &pres);
-    if (rc == 0)
-        rc = canto_client_send(c, pres);
-    canto_stanza_free(pres);
-    return rc;
-}
-
 static void on_state(void *ud, canto_client *c, canto_client_state st,
                      const canto_disconnect_info *info)
 {
@@ -402,7 +392,7 @@ static void on_state(void *ud, canto_client *c, canto_client_state st,
             /* Offline messages (what the server could not hand to a lost
              * session) come after the initial presence. */
             if (p->presence_on_new)
-                CHECK_INT(send_presence(c), 0);
+                CHECK_INT(prosody_send_presence(c, NULL, NULL), 0);
         } else {
             p->n_resumed++;
         }

@@ -41,12 +41,6 @@ typedef struct session {
     char jid[128];
 } session;
 
-static void on_log(void *ud, canto_log_level level, const char *area, const char *msg)
-{
-    const session *s = ud;
-    fprintf(stderr, "  [%s] %s %s: %s\n", s->label, canto_log_level_name(level), area, msg);
-}
-
 static void on_state(void *ud, canto_client *c, canto_client_state st,
                      const canto_disconnect_info *info)
 {
@@ -63,45 +57,15 @@ static void on_state(void *ud, canto_client *c, canto_client_state st,
     }
 }
 
-static int run_until(int (*done)(void *), void *arg, unsigned timeout_ms)
-{
-    uint64_t deadline = canto_loop_now(loop) + timeout_ms;
-    while (!done(arg)) {
-        if (canto_loop_now(loop) >= deadline)
-            return 0;
-        if (canto_loop_run_once(loop, 100) < 0)
-            return 0;
-    }
-    return 1;
-}
-
 static int settled(void *arg)
 {
     const session *s = arg;
     return s->connected || s->disconnected;
 }
 
-static int is_disconnected(void *arg)
-{
-    return ((const session *)arg)->disconnected;
-}
-
-/* Counters reached by callbacks. */
-typedef struct wait_int {
-    const int *v;
-    int want;
-} wait_int;
-
-static int reached(void *arg)
-{
-    const wait_int *w = arg;
-    return *w->v >= w->want;
-}
-
 static int wait_for(const int *v, int want)
 {
-    wait_int w = {v, want};
-    return run_until(reached, &w, WAIT_MS);
+    return prosody_wait_for(loop, v, want, WAIT_MS);
 }
 
 /* Log in as @p user (password @p password) with @p resource; send initial
@@ -117,21 +81,17 @@ static int login(session *s, const char *label, const char *user, const char *pa
     prosody_client_options(&o, password);
     o.resource = resource;
     if (verbose) {
-        o.log = on_log;
-        o.log_user_data = s;
+        o.log = prosody_log;
+        o.log_user_data = s->label;
         o.log_level = CANTO_LOG_DEBUG;
     }
     if (canto_client_new(loop, jid, &o, &s->client) != 0 ||
         canto_client_set_state_callback(s->client, on_state, s) != 0 ||
         canto_client_connect(s->client) != 0)
         return 0;
-    if (!run_until(settled, s, WAIT_MS) || !s->connected)
+    if (!prosody_run_until(loop, settled, s, WAIT_MS) || !s->connected)
         return 0;
-    canto_stanza *p;
-    if (canto_stanza_new_presence(NULL, NULL, NULL, &p) == 0) {
-        canto_client_send(s->client, p);
-        canto_stanza_free(p);
-    }
+    prosody_send_presence(s->client, NULL, NULL);
     return 1;
 }
 
@@ -139,7 +99,7 @@ static void logout(session *s)
 {
     if (s->client && canto_client_get_state(s->client) != CANTO_CLIENT_DISCONNECTED &&
         canto_client_disconnect(s->client) == 0)
-        run_until(is_disconnected, s, WAIT_MS);
+        wait_for(&s->disconnected, 1);
     canto_client_free(s->client);
     s->client = NULL;
 }
@@ -406,10 +366,10 @@ static int test_carbons(void)
 
     /* After a reconnect, res2 enables carbons again by itself. */
     CHECK_INT(canto_client_disconnect(a2.client), 0);
-    CHECK(run_until(is_disconnected, &a2, WAIT_MS));
+    CHECK(wait_for(&a2.disconnected, 1));
     a2.connected = a2.disconnected = 0;
     CHECK_INT(canto_client_connect(a2.client), 0);
-    CHECK(run_until(settled, &a2, WAIT_MS) && a2.connected);
+    CHECK(prosody_run_until(loop, settled, &a2, WAIT_MS) && a2.connected);
     /* Whether the re-enable answer is already in depends on timing (slow under
      * valgrind); what matters is that it arrives without the app asking. */
     canto_stanza *p;
@@ -588,7 +548,7 @@ static int test_register(void)
     CHECK_INT(canto_register_remove_account(s.client, WAIT_MS, on_iq, &ir, NULL), 0);
     CHECK(wait_for(&ir.n, 2));
     CHECK_INT(ir.outcome, CANTO_IQ_RESULT);
-    CHECK(run_until(is_disconnected, &s, WAIT_MS));
+    CHECK(wait_for(&s.disconnected, 1));
     logout(&s);
     CHECK(!login(&s, "dave-gone", user, "dave-new", "reg"));
     CHECK_INT(s.error, CANTO_EAUTH);
