@@ -249,6 +249,19 @@ CANTO_EXPORT int canto_linklocal_set_status(canto_linklocal *ll, canto_ll_status
                                             const char *msg);
 
 /**
+ * Tell the object that the network changed (an interface came up or went, an
+ * address was added or removed, the laptop joined another network): it reads
+ * the interfaces and addresses again, joins the multicast groups on new
+ * interfaces, forgets what it learned on interfaces that went away, and
+ * probes and announces again (so peers learn the new addresses, and a name
+ * taken on the new network is noticed). When nothing changed, nothing
+ * happens. Nothing watches for such changes by itself.
+ * @return 0, CANTO_EINVAL, CANTO_ESTATE (not started), CANTO_EIO (the
+ *         interfaces could not be read), CANTO_ENOMEM.
+ */
+CANTO_EXPORT int canto_linklocal_network_changed(canto_linklocal *ll);
+
+/**
  * Our name as currently published (changes after a conflict).
  * @return borrowed; valid until the next call into the object.
  */

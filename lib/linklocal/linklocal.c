@@ -309,6 +309,19 @@ int canto_linklocal_set_status(canto_linklocal *ll, canto_ll_status status, cons
     return rc;
 }
 
+int canto_linklocal_network_changed(canto_linklocal *ll)
+{
+    if (!ll)
+        return CANTO_EINVAL;
+    if (!ll->started)
+        return CANTO_ESTATE;
+    int rc = canto__mdns_io_refresh(ll->mdns);
+    if (rc)
+        canto__ll_set_error(ll, "could not read the network interfaces again: %s",
+                            canto_strerror(rc));
+    return rc;
+}
+
 const char *canto_linklocal_name(const canto_linklocal *ll)
 {
     if (!ll)

@@ -10,6 +10,7 @@
 #include "check.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <canto/canto.h>
@@ -327,6 +328,19 @@ static int test_two_peers(void)
     CHECK(run_until(&A.changed, 1, 10000));
     CHECK_STR(A.last_status, "away");
     CHECK_STR(A.last_msg, "back soon");
+
+    /* bob's machine gets one more address (inside this test's own
+     * namespace, link-local range): after network_changed alice sees it. */
+    size_t before = A.naddr;
+    int changes = A.changed;
+    CHECK_INT(canto_linklocal_network_changed(B.ll), 0); /* nothing new: nothing happens */
+    CHECK_INT(system("ip addr add 169.254.99.9/16 dev cv0"), 0);
+    CHECK_INT(canto_linklocal_network_changed(B.ll), 0);
+    CHECK(run_until(&A.changed, changes + 1, 15000));
+    for (int i = 0; i < 40 && A.naddr <= before; i++)
+        run_until(&A.changed, A.changed + 1, 500);
+    CHECK(A.naddr > before);
+    CHECK_STR(A.last_status, "away"); /* the TXT record came along unchanged */
 
     /* bob leaves: goodbye; alice's session with him ends. */
     canto_linklocal_free(B.ll);
