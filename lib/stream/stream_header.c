@@ -26,6 +26,8 @@ void canto__stream_send_header(canto__stream *s)
     }
     if (s->domain)
         put_attr(&b, "to", s->domain);
+    else if (s->role == CANTO__STREAM_RECEIVER && s->bound_jid)
+        put_attr(&b, "to", s->bound_jid); /* RFC 6120 §4.7.2: answer the initiator's `from` */
     /* RFC 6120 §4.7.1: name ourselves only once the stream is protected, or on
      * a link-local stream where the name is all the peer has. */
     if (s->from && (s->tls_up || s->link_local))

@@ -2015,7 +2015,7 @@ static const step receiver_steps[] = {
     EXPECT(""),
     DEADLINE(T0 + 3000), /* waiting for the peer's header is bounded too */
     SEND(PEER_HDR),
-    EXPECT(LL_HDR_START " id='$ID' from='me@host'><stream:features/>"),
+    EXPECT(LL_HDR_START " id='$ID' to='peer@remote' from='me@host'><stream:features/>"),
     DEADLINE(NEVER), /* no keepalive or ping on link-local streams */
     SEND(LL_MSG_IN),
     STANZA(LL_MSG_OUT, 0),
@@ -2033,7 +2033,7 @@ static const step receiver_close_early_steps[] = {
 };
 
 static const step receiver_old_steps[] = {
-    SEND(PEER_HDR_OLD), EXPECT(LL_HDR_START " id='$ID' from='me@host'>"),
+    SEND(PEER_HDR_OLD), EXPECT(LL_HDR_START " id='$ID' to='peer@remote' from='me@host'>"),
     SEND(LL_MSG_IN),    STANZA(LL_MSG_OUT, 0),
     EXPECT(LL_MSG_OUT), END,
 };
@@ -2041,7 +2041,7 @@ static const step receiver_old_steps[] = {
 static const step receiver_bad_xml_steps[] = {
     SEND("<stream:stream xmlns='jabber:client' xmlns:stream='" NS_STREAMS "' from='peer@remote' "
          "version='1.0'><a></b>"),
-    EXPECT(LL_HDR_START " id='$ID' from='me@host'><stream:features/>" SENT_SERR("not-well-formed")),
+    EXPECT(LL_HDR_START " id='$ID' to='peer@remote' from='me@host'><stream:features/>" SENT_SERR("not-well-formed")),
     END,
 };
 
@@ -2129,7 +2129,7 @@ static int test_link_local(void)
     "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='" NS_STREAMS          \
     "' from='peer@remote' to='me@host' version='1.0' id='p1'>"
 #define LL_ME_HDR LL_HDR_START " to='peer@remote' from='me@host'>"
-#define LL_RECV_HDR LL_HDR_START " id='$ID' from='me@host'>"
+#define LL_RECV_HDR LL_HDR_START " id='$ID' to='peer@remote' from='me@host'>"
 
 static void setup_receiver_offer(tctx *t)
 {
