@@ -2041,7 +2041,8 @@ static const step receiver_old_steps[] = {
 static const step receiver_bad_xml_steps[] = {
     SEND("<stream:stream xmlns='jabber:client' xmlns:stream='" NS_STREAMS "' from='peer@remote' "
          "version='1.0'><a></b>"),
-    EXPECT(LL_HDR_START " id='$ID' to='peer@remote' from='me@host'><stream:features/>" SENT_SERR("not-well-formed")),
+    EXPECT(LL_HDR_START " id='$ID' to='peer@remote' from='me@host'><stream:features/>" SENT_SERR(
+        "not-well-formed")),
     END,
 };
 
