@@ -1,6 +1,5 @@
 /* Entity Time (XEP-0202): answering with UTC and the offset, querying others.
- * Public API only. The date-time code is a small copy of the delay plugin's
- * so that each plugin builds on its own. */
+ * Public API only; date-times through plugins/common/datetime.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -8,117 +7,13 @@
 #include <canto/error.h>
 #include <canto/time.h>
 
+#include "plugins/common/datetime.h"
 #include "plugins/common/iq_query.h"
-
-#define MS_PER_DAY 86400000LL
-#define MS_LIMIT 1000000000000000LL
 
 struct canto_time {
     canto__iq_query iq;
     int tzo; /* CANTO_TIME_TZO_LOCAL or minutes */
 };
-
-/* --- calendar (proleptic Gregorian, see delay.c) -------------------------- */
-
-static int days_in_month(int y, int m)
-{
-    static const unsigned char days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-static int64_t days_from_civil(int y, int m, int d)
-{
-    if (m <= 2)
-        y--;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int64_t)era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int doe = (int)(z - era * 146097);
-    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yoe + era * 400) + (*m <= 2);
-}
-
-static int digits(const char **p, int n, int *v)
-{
-    int x = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return -1;
-        x = x * 10 + (c - '0');
-    }
-    *p += n;
-    *v = x;
-    return 0;
-}
-
-static int lit(const char **p, char c)
-{
-    if (**p != c)
-        return -1;
-    (*p)++;
-    return 0;
-}
-
-/* TZD: "Z" or "+hh:mm" / "-hh:mm", then the end of the text. */
-static int parse_tzd(const char *p, int *tzo)
-{
-    if (*p == 'Z' || *p == 'z') {
-        *tzo = 0;
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om;
-        p++;
-        if (digits(&p, 2, &oh) || lit(&p, ':') || digits(&p, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        *tzo = sign * (oh * 60 + om);
-    } else {
-        return -1;
-    }
-    return *p ? -1 : 0;
-}
-
-/* XEP-0082 DateTime to UTC milliseconds. */
-static int parse_datetime(const char *p, int64_t *utc_ms)
-{
-    int y, mo, d, h, mi, s, ms = 0, tzo;
-    if (!p || digits(&p, 4, &y) || lit(&p, '-') || digits(&p, 2, &mo) || lit(&p, '-') ||
-        digits(&p, 2, &d) || (*p != 'T' && *p != 't'))
-        return -1;
-    p++;
-    if (digits(&p, 2, &h) || lit(&p, ':') || digits(&p, 2, &mi) || lit(&p, ':') ||
-        digits(&p, 2, &s))
-        return -1;
-    if (*p == '.') {
-        int n = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, n++)
-            if (n < 3)
-                ms = ms * 10 + (*p - '0');
-        if (n == 0)
-            return -1;
-        for (; n < 3; n++)
-            ms *= 10;
-    }
-    if (parse_tzd(p, &tzo) || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-        mi > 59 || s > 60)
-        return -1;
-    *utc_ms = days_from_civil(y, mo, d) * MS_PER_DAY + (int64_t)h * 3600000 + (int64_t)mi * 60000 +
-              (int64_t)s * 1000 + ms - (int64_t)tzo * 60000;
-    return 0;
-}
 
 /* --- answering ------------------------------------------------------------ */
 
@@ -128,26 +23,18 @@ int canto_time_make_reply(const canto_stanza *req, int64_t utc_ms, int tzo_minut
     if (!out)
         return CANTO_EINVAL;
     *out = NULL;
-    if (!req || tzo_minutes <= -24 * 60 || tzo_minutes >= 24 * 60 || utc_ms <= -MS_LIMIT ||
-        utc_ms >= MS_LIMIT)
+    if (!req)
         return CANTO_EINVAL;
-    /* Whole seconds, floored also before 1970. */
-    int64_t days = utc_ms / MS_PER_DAY, rem = utc_ms % MS_PER_DAY;
-    if (rem < 0) {
-        rem += MS_PER_DAY;
-        days--;
-    }
-    int y, mo, d;
-    civil_from_days(days, &y, &mo, &d);
-    if (y < 0 || y > 9999)
-        return CANTO_EINVAL;
+    /* Whole seconds in UTC, and the offset on its own. */
     char utc[64], tzo[16];
-    snprintf(utc, sizeof(utc), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, (int)(rem / 3600000),
-             (int)(rem / 60000 % 60), (int)(rem / 1000 % 60));
-    int a = tzo_minutes < 0 ? -tzo_minutes : tzo_minutes;
-    snprintf(tzo, sizeof(tzo), "%c%02d:%02d", tzo_minutes < 0 ? '-' : '+', a / 60, a % 60);
+    int rc = canto__dt_format(utc_ms, 0, 0, utc, sizeof(utc));
+    if (rc == 0 && (tzo_minutes <= -24 * 60 || tzo_minutes >= 24 * 60))
+        rc = CANTO_EINVAL;
+    if (rc)
+        return rc == CANTO_ETOOBIG ? CANTO_EINVAL : rc;
+    canto__dt_format_tzd(tzo_minutes, tzo, sizeof(tzo));
     canto_stanza *reply, *time_el;
-    int rc = canto__iq_query_new_reply(req, "time", CANTO_NS_TIME, &reply, &time_el);
+    rc = canto__iq_query_new_reply(req, "time", CANTO_NS_TIME, &reply, &time_el);
     if (rc)
         return rc;
     rc = canto__iq_query_add_text(time_el, "tzo", tzo);
@@ -211,7 +98,8 @@ int canto_time_parse(const canto_stanza *result, canto_time_info *info)
     info->tzo = canto_stanza_child_text(el, "tzo", CANTO_NS_TIME);
     int64_t utc;
     int tzo;
-    if (!info->utc || !info->tzo || parse_datetime(info->utc, &utc) || parse_tzd(info->tzo, &tzo))
+    if (!info->utc || !info->tzo || canto__dt_parse(info->utc, &utc, NULL) ||
+        canto__dt_parse_tzd(info->tzo, &tzo))
         return CANTO_EPROTO;
     info->utc_ms = utc;
     info->tzo_minutes = tzo;
