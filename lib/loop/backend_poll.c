@@ -1,5 +1,5 @@
-/* Built-in backend on poll(), for systems (or sandboxes) without epoll. Never
- * select(): its fd_set cannot hold an fd above FD_SETSIZE - 1. The pollfd array
+/* Built-in backend on poll(), for systems (or sandboxes) without epoll. poll
+ * has no FD_SETSIZE ceiling, unlike an fd_set, so any fd number works. The pollfd array
  * is kept compact (swap-remove); w->be_slot is a watch's index in it. */
 #include "loop/loop_impl.h"
 
